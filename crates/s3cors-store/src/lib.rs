@@ -1,0 +1,19 @@
+//! Storage for s3cors.
+//!
+//! [`Store`] implements S3's object semantics (buckets, objects, multipart uploads, listing) over two
+//! seams: [`kv::Kv`], an ordered key-value store for metadata (sled on disk, a map in memory), and
+//! [`blob::Blobs`], where object bytes live (files under the data directory, or buffers). Every backend
+//! passes the same conformance suite (`tests/conformance.rs`).
+
+pub mod blob;
+pub mod error;
+pub mod kv;
+pub mod list;
+pub mod record;
+mod store;
+
+pub use blob::{BlobReader, BlobWriter};
+pub use error::{Result, StoreError};
+pub use list::{ListParams, Listed, Page};
+pub use record::{BucketRecord, ObjectMeta, ObjectRecord, PartRecord, UploadRecord};
+pub use store::{Store, UploadPage, WrittenBlob, MIN_PART_SIZE};

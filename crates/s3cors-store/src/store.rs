@@ -1,0 +1,593 @@
+//! S3 semantics over a [`Kv`] for metadata and [`Blobs`] for bytes.
+//!
+//! Keyspace (every value a versioned record, see [`crate::record`]):
+//!
+//! | key | value |
+//! |---|---|
+//! | `b/BUCKET` | [`BucketRecord`] |
+//! | `o/BUCKET/KEY` | [`ObjectRecord`] |
+//! | `u/BUCKET/KEY \0 UPLOADID` | [`UploadRecord`] |
+//! | `p/UPLOADID/NNNNN` | [`PartRecord`] |
+//!
+//! A write stores its bytes in a committed blob first, then applies the metadata batch and flushes it,
+//! and only then removes the blob it replaced: an acknowledged write is durable, and a crash at any
+//! point leaves either the old or the new object, plus at most an unreferenced blob that
+//! [`Store::open_dir`] sweeps away.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use md5::{Digest, Md5};
+use parking_lot::{Mutex, RwLock};
+use s3cors_proto::{S3Error, S3ErrorCode};
+
+use crate::blob::{BlobReader, BlobWriter, Blobs, FileBlobs, MemBlobs};
+use crate::error::{Result, StoreError};
+use crate::kv::{Batch, Kv, MemKv, SledKv};
+use crate::list::{self, ListParams, Listed, Page};
+use crate::record::{self, BucketRecord, ObjectMeta, ObjectRecord, PartRecord, UploadRecord};
+
+/// The smallest size of a part that is not the last one.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+const KEY_LOCKS: usize = 64;
+
+/// The object store.
+#[derive(Debug)]
+pub struct Store {
+    kv: Arc<dyn Kv>,
+    blobs: Arc<dyn Blobs>,
+    /// Bucket creation and deletion take it for writing; object writes for reading, so that no object
+    /// lands in a bucket being deleted.
+    bucket_lock: RwLock<()>,
+    /// Serialises read-modify-write of one key, so that the blob an overwrite replaces is known.
+    key_locks: Vec<Mutex<()>>,
+}
+
+fn bucket_key(bucket: &str) -> Vec<u8> {
+    format!("b/{bucket}").into_bytes()
+}
+
+fn object_base(bucket: &str) -> Vec<u8> {
+    format!("o/{bucket}/").into_bytes()
+}
+
+fn object_key(bucket: &str, key: &str) -> Vec<u8> {
+    [object_base(bucket).as_slice(), key.as_bytes()].concat()
+}
+
+fn upload_base(bucket: &str) -> Vec<u8> {
+    format!("u/{bucket}/").into_bytes()
+}
+
+fn upload_key(bucket: &str, key: &str, upload_id: &str) -> Vec<u8> {
+    [upload_base(bucket).as_slice(), key.as_bytes(), b"\0", upload_id.as_bytes()].concat()
+}
+
+fn part_base(upload_id: &str) -> Vec<u8> {
+    format!("p/{upload_id}/").into_bytes()
+}
+
+fn part_key(upload_id: &str, number: u32) -> Vec<u8> {
+    format!("p/{upload_id}/{number:05}").into_bytes()
+}
+
+/// The exclusive end of the keys starting with `prefix`.
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    [prefix, &[0xFF]].concat()
+}
+
+fn now_ms() -> u64 {
+    record::to_millis(SystemTime::now())
+}
+
+/// A blob written and committed, with what was learnt while writing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenBlob {
+    /// Blob id.
+    pub id: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Binary MD5.
+    pub md5: [u8; 16],
+}
+
+/// A listed multipart upload.
+pub type UploadPage = Page<UploadRecord>;
+
+impl Store {
+    fn new(kv: Arc<dyn Kv>, blobs: Arc<dyn Blobs>) -> Self {
+        Store {
+            kv,
+            blobs,
+            bucket_lock: RwLock::new(()),
+            key_locks: (0..KEY_LOCKS).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    /// A store that keeps everything in memory.
+    pub fn memory() -> Self {
+        Self::new(Arc::new(MemKv::default()), Arc::new(MemBlobs::default()))
+    }
+
+    /// Opens the durable store in `dir` (`meta/` for sled, `objects/` and `tmp/` for bytes), and
+    /// removes temporary files and unreferenced blobs left by an earlier crash.
+    pub fn open_dir(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let kv = SledKv::open(&dir.join("meta"))?;
+        let blobs = FileBlobs::open(dir)?;
+        let store = Self::new(Arc::new(kv), Arc::new(blobs));
+        let removed = store.sweep()?;
+        if removed > 0 {
+            tracing::info!(removed, "removed leftover temporary and unreferenced files");
+        }
+        Ok(store)
+    }
+
+    /// Removes blobs no record points to.
+    fn sweep(&self) -> Result<usize> {
+        let mut referenced = std::collections::HashSet::new();
+        for (base, is_part) in [(b"o/".to_vec(), false), (b"p/".to_vec(), true)] {
+            let end = prefix_end(&base);
+            let mut cursor = base;
+            loop {
+                let batch = self.kv.scan(&cursor, &end, 1000)?;
+                let Some((last, _)) = batch.last() else { break };
+                let mut next = last.clone();
+                next.push(0);
+                for (_, v) in &batch {
+                    let blob = if is_part {
+                        record::decode::<PartRecord>(v)?.blob
+                    } else {
+                        record::decode::<ObjectRecord>(v)?.blob
+                    };
+                    referenced.insert(blob);
+                }
+                cursor = next;
+            }
+        }
+        self.blobs.sweep(&|id| referenced.contains(id))
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.kv.get(key)?.map(|v| record::decode(&v)).transpose()
+    }
+
+    fn commit(&self, batch: Batch) -> Result<()> {
+        self.kv.apply(batch)?;
+        self.kv.flush()
+    }
+
+    fn key_lock(&self, bucket: &str, key: &str) -> &Mutex<()> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (bucket, key).hash(&mut h);
+        &self.key_locks[(h.finish() as usize) % KEY_LOCKS]
+    }
+
+    fn remove_blob(&self, id: &str) {
+        if let Err(e) = self.blobs.remove(id) {
+            tracing::warn!(blob = id, error = %e, "could not remove a replaced blob; it is swept at next start");
+        }
+    }
+
+    // ---- buckets ----
+
+    /// All buckets, by name.
+    pub fn list_buckets(&self) -> Result<Vec<BucketRecord>> {
+        self.kv
+            .scan(b"b/", &prefix_end(b"b/"), usize::MAX)?
+            .iter()
+            .map(|(_, v)| record::decode(v))
+            .collect()
+    }
+
+    /// A bucket, or `NoSuchBucket`.
+    pub fn bucket(&self, name: &str) -> Result<BucketRecord> {
+        self.get(&bucket_key(name))?.ok_or_else(|| StoreError::NoSuchBucket(name.to_owned()))
+    }
+
+    /// Creates a bucket.
+    pub fn create_bucket(&self, name: &str, owner: &str, region: &str) -> Result<BucketRecord> {
+        let _guard = self.bucket_lock.write();
+        if let Some(existing) = self.get::<BucketRecord>(&bucket_key(name))? {
+            return Err(if existing.owner == owner {
+                StoreError::BucketAlreadyOwnedByYou(name.to_owned())
+            } else {
+                StoreError::BucketAlreadyExists(name.to_owned())
+            });
+        }
+        let rec = BucketRecord {
+            name: name.to_owned(),
+            created_ms: now_ms(),
+            owner: owner.to_owned(),
+            region: region.to_owned(),
+        };
+        let mut batch = Batch::default();
+        batch.put(bucket_key(name), record::encode(&rec));
+        self.commit(batch)?;
+        Ok(rec)
+    }
+
+    /// Deletes an empty bucket, aborting its unfinished multipart uploads.
+    pub fn delete_bucket(&self, name: &str) -> Result<()> {
+        let _guard = self.bucket_lock.write();
+        self.bucket(name)?;
+        let base = object_base(name);
+        if !self.kv.scan(&base, &prefix_end(&base), 1)?.is_empty() {
+            return Err(StoreError::BucketNotEmpty(name.to_owned()));
+        }
+        let mut batch = Batch::default();
+        let mut blobs = Vec::new();
+        let ubase = upload_base(name);
+        for (k, v) in self.kv.scan(&ubase, &prefix_end(&ubase), usize::MAX)? {
+            let upload: UploadRecord = record::decode(&v)?;
+            for part in self.parts(&upload.upload_id)? {
+                batch.delete(part_key(&upload.upload_id, part.number));
+                blobs.push(part.blob);
+            }
+            batch.delete(k);
+        }
+        batch.delete(bucket_key(name));
+        self.commit(batch)?;
+        for b in blobs {
+            self.remove_blob(&b);
+        }
+        Ok(())
+    }
+
+    // ---- blobs ----
+
+    /// Starts writing a new blob.
+    pub fn create_blob(&self) -> Result<Box<dyn BlobWriter>> {
+        self.blobs.create()
+    }
+
+    /// Opens an object's bytes.
+    pub fn open_blob(&self, id: &str) -> Result<BlobReader> {
+        self.blobs.open(id)
+    }
+
+    /// Discards a committed blob that no record took (e.g. a body whose digest did not match).
+    pub fn discard_blob(&self, id: &str) {
+        self.remove_blob(id);
+    }
+
+    /// Copies `range` (inclusive, or the whole blob) of a blob into a new committed blob.
+    pub fn copy_blob(&self, src: &str, range: Option<(u64, u64)>) -> Result<WrittenBlob> {
+        let mut out = self.blobs.create()?;
+        let mut md5 = Md5::new();
+        let mut size = 0u64;
+        let mut write = |chunk: &[u8]| -> Result<()> {
+            md5.update(chunk);
+            size += chunk.len() as u64;
+            Ok(out.write(chunk)?)
+        };
+        match self.blobs.open(src)? {
+            BlobReader::Memory(bytes) => {
+                let (start, end) = range.unwrap_or((0, (bytes.len() as u64).saturating_sub(1)));
+                if !bytes.is_empty() {
+                    let slice = bytes
+                        .get(start as usize..=end as usize)
+                        .ok_or_else(|| StoreError::Corrupt("copy range outside the blob".to_owned()))?;
+                    write(slice)?;
+                }
+            }
+            BlobReader::File(mut f) => {
+                let (start, len) = match range {
+                    Some((s, e)) => (s, e - s + 1),
+                    None => (0, u64::MAX),
+                };
+                f.seek(SeekFrom::Start(start))?;
+                let mut reader = f.take(len);
+                let mut buf = vec![0u8; 1024 * 1024];
+                loop {
+                    let n = reader.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    write(&buf[..n])?;
+                }
+            }
+        }
+        let id = out.commit()?;
+        Ok(WrittenBlob { id, size, md5: md5.finalize().into() })
+    }
+
+    // ---- objects ----
+
+    /// An object's record, or `NoSuchBucket` / `NoSuchKey`.
+    pub fn object(&self, bucket: &str, key: &str) -> Result<ObjectRecord> {
+        match self.get(&object_key(bucket, key))? {
+            Some(rec) => Ok(rec),
+            None => {
+                self.bucket(bucket)?;
+                Err(StoreError::NoSuchKey(key.to_owned()))
+            }
+        }
+    }
+
+    /// Makes a committed blob the object `bucket/key`, durably, replacing any earlier object.
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        blob: &WrittenBlob,
+        etag: String,
+        meta: ObjectMeta,
+        part_sizes: Vec<u64>,
+    ) -> Result<ObjectRecord> {
+        let rec = ObjectRecord {
+            blob: blob.id.clone(),
+            size: blob.size,
+            etag,
+            modified_ms: now_ms(),
+            meta,
+            part_sizes,
+        };
+        let _buckets = self.bucket_lock.read();
+        let old = {
+            let _key = self.key_lock(bucket, key).lock();
+            if let Err(e) = self.bucket(bucket) {
+                drop(_key);
+                self.remove_blob(&blob.id);
+                return Err(e);
+            }
+            let old: Option<ObjectRecord> = self.get(&object_key(bucket, key))?;
+            let mut batch = Batch::default();
+            batch.put(object_key(bucket, key), record::encode(&rec));
+            self.commit(batch)?;
+            old
+        };
+        if let Some(old) = old {
+            self.remove_blob(&old.blob);
+        }
+        Ok(rec)
+    }
+
+    /// Deletes an object; deleting a missing key succeeds, as in S3.
+    pub fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
+        let _buckets = self.bucket_lock.read();
+        self.bucket(bucket)?;
+        let old = {
+            let _key = self.key_lock(bucket, key).lock();
+            let old: Option<ObjectRecord> = self.get(&object_key(bucket, key))?;
+            if old.is_some() {
+                let mut batch = Batch::default();
+                batch.delete(object_key(bucket, key));
+                self.commit(batch)?;
+            }
+            old
+        };
+        if let Some(old) = old {
+            self.remove_blob(&old.blob);
+        }
+        Ok(())
+    }
+
+    /// Lists objects.
+    pub fn list_objects(&self, bucket: &str, params: &ListParams) -> Result<Page<ObjectRecord>> {
+        self.bucket(bucket)?;
+        list::list(
+            self.kv.as_ref(),
+            &object_base(bucket),
+            params,
+            |k| String::from_utf8(k.to_vec()).ok(),
+            record::decode,
+        )
+    }
+
+    // ---- multipart ----
+
+    /// Starts a multipart upload.
+    pub fn create_upload(&self, bucket: &str, key: &str, meta: ObjectMeta, owner: &str) -> Result<UploadRecord> {
+        let _buckets = self.bucket_lock.read();
+        self.bucket(bucket)?;
+        let initiated_ms = now_ms();
+        let upload_id = format!("{initiated_ms:012x}{}", hex::encode(rand::random::<[u8; 20]>()));
+        let rec = UploadRecord {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            upload_id,
+            initiated_ms,
+            meta,
+            owner: owner.to_owned(),
+        };
+        let mut batch = Batch::default();
+        batch.put(upload_key(bucket, key, &rec.upload_id), record::encode(&rec));
+        self.commit(batch)?;
+        Ok(rec)
+    }
+
+    /// An upload in progress, or `NoSuchBucket` / `NoSuchUpload`.
+    pub fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<UploadRecord> {
+        match self.get(&upload_key(bucket, key, upload_id))? {
+            Some(rec) => Ok(rec),
+            None => {
+                self.bucket(bucket)?;
+                Err(StoreError::NoSuchUpload(upload_id.to_owned()))
+            }
+        }
+    }
+
+    /// Records a part, replacing an earlier part with the same number.
+    pub fn put_part(&self, upload: &UploadRecord, number: u32, blob: &WrittenBlob) -> Result<PartRecord> {
+        let rec =
+            PartRecord { number, blob: blob.id.clone(), size: blob.size, md5: blob.md5, modified_ms: now_ms() };
+        let old = {
+            let _key = self.key_lock(&upload.bucket, &upload.key).lock();
+            if self.get::<UploadRecord>(&upload_key(&upload.bucket, &upload.key, &upload.upload_id))?.is_none() {
+                drop(_key);
+                self.remove_blob(&blob.id);
+                return Err(StoreError::NoSuchUpload(upload.upload_id.clone()));
+            }
+            let old: Option<PartRecord> = self.get(&part_key(&upload.upload_id, number))?;
+            let mut batch = Batch::default();
+            batch.put(part_key(&upload.upload_id, number), record::encode(&rec));
+            self.commit(batch)?;
+            old
+        };
+        if let Some(old) = old {
+            self.remove_blob(&old.blob);
+        }
+        Ok(rec)
+    }
+
+    /// All parts of an upload, by number.
+    pub fn parts(&self, upload_id: &str) -> Result<Vec<PartRecord>> {
+        let base = part_base(upload_id);
+        self.kv.scan(&base, &prefix_end(&base), usize::MAX)?.iter().map(|(_, v)| record::decode(v)).collect()
+    }
+
+    /// Completes an upload from the listed `(part number, etag)` pairs: checks order, existence, ETags
+    /// and sizes as S3 does, concatenates the parts into the object and forgets the upload.
+    pub fn complete_upload(&self, upload: &UploadRecord, listed: &[(u32, String)]) -> Result<ObjectRecord> {
+        let stored = self.parts(&upload.upload_id)?;
+        let mut chosen = Vec::with_capacity(listed.len());
+        let mut previous = 0u32;
+        for (number, etag) in listed {
+            if *number <= previous {
+                return Err(StoreError::Rejected(S3Error::new(S3ErrorCode::InvalidPartOrder)));
+            }
+            previous = *number;
+            let part = stored
+                .iter()
+                .find(|p| p.number == *number && p.etag().trim_matches('"') == etag.trim().trim_matches('"'))
+                .ok_or_else(|| {
+                    StoreError::Rejected(
+                        S3Error::new(S3ErrorCode::InvalidPart)
+                            .with_element("UploadId", upload.upload_id.clone())
+                            .with_element("PartNumber", number.to_string())
+                            .with_element("ETag", etag.clone()),
+                    )
+                })?;
+            chosen.push(part);
+        }
+        if let Some((_, all_but_last)) = chosen.split_last() {
+            if let Some(small) = all_but_last.iter().find(|p| p.size < MIN_PART_SIZE) {
+                return Err(StoreError::Rejected(
+                    S3Error::new(S3ErrorCode::EntityTooSmall)
+                        .with_element("ProposedSize", small.size.to_string())
+                        .with_element("MinSizeAllowed", MIN_PART_SIZE.to_string())
+                        .with_element("PartNumber", small.number.to_string())
+                        .with_element("ETag", small.etag()),
+                ));
+            }
+        }
+        // Concatenate the chosen parts into one blob.
+        let mut out = self.blobs.create()?;
+        let mut size = 0u64;
+        for part in &chosen {
+            match self.blobs.open(&part.blob)? {
+                BlobReader::Memory(b) => out.write(&b)?,
+                BlobReader::File(mut f) => {
+                    let mut buf = vec![0u8; 1024 * 1024];
+                    loop {
+                        let n = f.read(&mut buf)?;
+                        if n == 0 {
+                            break;
+                        }
+                        out.write(&buf[..n])?;
+                    }
+                }
+            }
+            size += part.size;
+        }
+        let id = out.commit()?;
+        let etag = s3cors_proto::multipart_etag(chosen.iter().map(|p| &p.md5));
+        let rec = ObjectRecord {
+            blob: id.clone(),
+            size,
+            etag,
+            modified_ms: now_ms(),
+            meta: upload.meta.clone(),
+            part_sizes: chosen.iter().map(|p| p.size).collect(),
+        };
+        let _buckets = self.bucket_lock.read();
+        let old = {
+            let _key = self.key_lock(&upload.bucket, &upload.key).lock();
+            let ukey = upload_key(&upload.bucket, &upload.key, &upload.upload_id);
+            if self.get::<UploadRecord>(&ukey)?.is_none() {
+                drop(_key);
+                self.remove_blob(&id);
+                return Err(StoreError::NoSuchUpload(upload.upload_id.clone()));
+            }
+            let old: Option<ObjectRecord> = self.get(&object_key(&upload.bucket, &upload.key))?;
+            let mut batch = Batch::default();
+            batch.put(object_key(&upload.bucket, &upload.key), record::encode(&rec));
+            batch.delete(ukey);
+            for p in &stored {
+                batch.delete(part_key(&upload.upload_id, p.number));
+            }
+            self.commit(batch)?;
+            old
+        };
+        for p in &stored {
+            self.remove_blob(&p.blob);
+        }
+        if let Some(old) = old {
+            self.remove_blob(&old.blob);
+        }
+        Ok(rec)
+    }
+
+    /// Aborts an upload and removes its parts.
+    pub fn abort_upload(&self, upload: &UploadRecord) -> Result<()> {
+        let parts = {
+            let _key = self.key_lock(&upload.bucket, &upload.key).lock();
+            let parts = self.parts(&upload.upload_id)?;
+            let mut batch = Batch::default();
+            batch.delete(upload_key(&upload.bucket, &upload.key, &upload.upload_id));
+            for p in &parts {
+                batch.delete(part_key(&upload.upload_id, p.number));
+            }
+            self.commit(batch)?;
+            parts
+        };
+        for p in parts {
+            self.remove_blob(&p.blob);
+        }
+        Ok(())
+    }
+
+    /// Lists uploads in progress, ordered by key then initiation. `params.after` is the key marker;
+    /// `upload_id_marker` further skips uploads of that key up to and including that id.
+    pub fn list_uploads(
+        &self,
+        bucket: &str,
+        params: &ListParams,
+        upload_id_marker: Option<&str>,
+    ) -> Result<UploadPage> {
+        self.bucket(bucket)?;
+        // Uploads are keyed `KEY \0 ID`; the lister sees `KEY \0 ID` names, which sort like (key, id).
+        let mut p = params.clone();
+        p.after = match (params.after.as_deref(), upload_id_marker) {
+            (Some(k), Some(id)) => Some(format!("{k}\0{id}")),
+            (Some(k), None) => Some(format!("{k}\0\u{10FFFF}")),
+            (None, _) => None,
+        };
+        let page = list::list(
+            self.kv.as_ref(),
+            &upload_base(bucket),
+            &p,
+            |k| String::from_utf8(k.to_vec()).ok(),
+            record::decode::<UploadRecord>,
+        )?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|i| match i {
+                Listed::Entry(_, rec) => Listed::Entry(rec.key.clone(), rec),
+                Listed::Prefix(p) => Listed::Prefix(p),
+            })
+            .collect();
+        Ok(Page { items, truncated: page.truncated })
+    }
+
+    /// Makes everything durable (on shutdown).
+    pub fn flush(&self) -> Result<()> {
+        self.kv.flush()
+    }
+}
