@@ -1,0 +1,64 @@
+//! The s3cors HTTP service.
+//!
+//! Requests flow `request ids → classify → authenticate → handler → store`; every failure becomes S3's
+//! XML error document ([`response::error`]). Bodies stream in ([`body`]) and out ([`response`]): no
+//! handler holds a whole object in memory.
+
+mod auth;
+pub mod body;
+mod bucket;
+mod list;
+mod meta;
+mod multipart;
+mod object;
+pub mod response;
+mod service;
+
+use std::sync::Arc;
+
+use s3cors_store::Store;
+
+pub use service::router;
+
+/// What the service needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The region this endpoint serves (`us-east-1` by default).
+    pub region: String,
+    /// Domains for virtual-hosted-style requests (`BUCKET.DOMAIN`).
+    pub domains: Vec<String>,
+    /// The default account's access key id.
+    pub access_key_id: String,
+    /// The default account's secret access key.
+    pub secret_access_key: String,
+    /// The default account's 12-digit id.
+    pub account_id: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            region: "us-east-1".to_owned(),
+            domains: vec!["localhost".to_owned()],
+            access_key_id: "s3cors".to_owned(),
+            secret_access_key: "s3cors-secret".to_owned(),
+            account_id: "000000000000".to_owned(),
+        }
+    }
+}
+
+/// The shared state of the service.
+#[derive(Debug)]
+pub struct App {
+    /// The store.
+    pub store: Arc<Store>,
+    /// The configuration.
+    pub config: Config,
+}
+
+impl App {
+    /// A service over `store`.
+    pub fn new(store: Arc<Store>, config: Config) -> Arc<Self> {
+        Arc::new(App { store, config })
+    }
+}

@@ -61,6 +61,11 @@ impl XmlWriter {
         self.end(name);
     }
 
+    /// Escaped text inside the current element.
+    pub fn text(&mut self, text: &str) {
+        escape_into(&mut self.buf, text);
+    }
+
     /// Appends raw, already well-formed XML.
     pub fn raw(&mut self, xml: &str) {
         self.buf.push_str(xml);

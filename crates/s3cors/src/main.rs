@@ -1,1 +1,159 @@
-fn main() {}
+//! The `s3cors` binary: configuration from flags and `S3CORS_*` variables, logging, the store, and the
+//! server with graceful shutdown.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use s3cors_http::{App, Config};
+use s3cors_store::Store;
+
+#[derive(Debug, Parser)]
+#[command(name = "s3cors", version, about = "S3-compatible object storage with S3's bucket CORS, exactly")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Check that a server answers its health endpoint; exit 0 when healthy.
+    Health {
+        /// The server's address.
+        #[arg(long, env = "S3CORS_LISTEN", default_value = "127.0.0.1:9000")]
+        listen: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "S3CORS_LISTEN", default_value = "127.0.0.1:9000")]
+    listen: SocketAddr,
+    /// Directory for metadata (sled) and object bytes.
+    #[arg(long, env = "S3CORS_DATA_DIR", default_value = "./s3cors-data")]
+    data_dir: PathBuf,
+    /// Keep everything in memory; nothing is written to disk.
+    #[arg(long, env = "S3CORS_MEMORY")]
+    memory: bool,
+    /// The region this endpoint serves.
+    #[arg(long, env = "S3CORS_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Domain for virtual-hosted-style requests (BUCKET.DOMAIN); comma-separated for several.
+    #[arg(long, env = "S3CORS_DOMAIN", default_value = "localhost", value_delimiter = ',')]
+    domain: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Health { listen }) => health(&listen),
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    }
+}
+
+/// `GET /_s3cors/health` over a plain socket: a minimal image has no curl.
+fn health(listen: &str) -> ExitCode {
+    let addr = listen.replace("0.0.0.0", "127.0.0.1");
+    let check = || -> std::io::Result<bool> {
+        let addr: SocketAddr = addr.parse().map_err(std::io::Error::other)?;
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        s.write_all(b"GET /_s3cors/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+        let mut out = String::new();
+        s.read_to_string(&mut out)?;
+        Ok(out.starts_with("HTTP/1.1 200"))
+    };
+    match check() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("s3cors at {addr} is not healthy");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("s3cors at {addr} does not answer: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("S3CORS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("s3cors: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("s3cors: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: ServeArgs) -> Result<(), String> {
+    let store = if args.memory {
+        Store::memory()
+    } else {
+        Store::open_dir(&args.data_dir)
+            .map_err(|e| format!("cannot open the data directory {}: {e}", args.data_dir.display()))?
+    };
+    let store = Arc::new(store);
+    let config = Config { region: args.region.clone(), domains: args.domain.clone(), ..Config::default() };
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let storage = if args.memory { "memory (nothing is written to disk)".to_owned() } else { format!("{} (sled + files)", args.data_dir.display()) };
+    println!("s3cors {} listening on http://{local}", env!("CARGO_PKG_VERSION"));
+    println!("  region:            {}", config.region);
+    println!("  storage:           {storage}");
+    println!("  virtual hosts:     BUCKET.{}:{}", config.domains.join(", BUCKET."), local.port());
+    println!("  access key id:     {}", config.access_key_id);
+    println!("  secret access key: {}", config.secret_access_key);
+    let _ = std::io::stdout().flush();
+    let app = App::new(store.clone(), config);
+    axum::serve(listener, s3cors_http::router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    store.flush().map_err(|e| format!("flushing the store failed: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,231 @@
+//! Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html> and its siblings.
+
+use axum::body::Body;
+use axum::response::Response;
+use http::StatusCode;
+use s3cors_proto::http::{evaluate_conditions, evaluate_copy_conditions, parse_range, Conditions, Precondition};
+use s3cors_proto::xml::XmlWriter;
+use s3cors_proto::{S3Error, S3ErrorCode};
+use s3cors_store::{BlobReader, ObjectRecord};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use crate::body::{ingest, read_small, MAX_SINGLE_PUT};
+use crate::response::{self, set_header};
+use crate::service::{blocking, no_content, Ctx};
+use crate::meta;
+
+pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
+    let meta = meta::from_headers(&ctx.headers)?;
+    let store = ctx.app.store.clone();
+    store.bucket(&ctx.bucket)?;
+    let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT).await?;
+    let etag = s3cors_proto::etag_of(&blob.md5);
+    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
+    let rec = blocking(move || Ok(store.put_object(&bucket, &key, &blob, etag, meta, Vec::new())?)).await?;
+    let mut resp = response::empty(StatusCode::OK);
+    set_header(&mut resp, "etag", &rec.etag);
+    Ok(resp)
+}
+
+fn conditions(ctx: &Ctx, prefix: &str) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+    let h = |n: &str| ctx.header(&format!("{prefix}{n}")).map(str::to_owned);
+    (h("if-match"), h("if-none-match"), h("if-modified-since"), h("if-unmodified-since"))
+}
+
+fn validators(resp: &mut Response, rec: &ObjectRecord) {
+    set_header(resp, "etag", &rec.etag);
+    set_header(resp, "last-modified", &s3cors_proto::http::http_date(rec.modified()));
+}
+
+pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
+    let rec = ctx.app.store.object(&ctx.bucket, &ctx.key)?;
+    let (m, nm, ms, us) = conditions(ctx, "");
+    let c = Conditions {
+        if_match: m.as_deref(),
+        if_none_match: nm.as_deref(),
+        if_modified_since: ms.as_deref(),
+        if_unmodified_since: us.as_deref(),
+    };
+    match evaluate_conditions(&c, &rec.etag, rec.modified()) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            let mut resp = response::empty(StatusCode::NOT_MODIFIED);
+            validators(&mut resp, &rec);
+            return Ok(resp);
+        }
+        Precondition::Failed => {
+            return Err(S3Error::new(S3ErrorCode::PreconditionFailed).with_element("Condition", condition_name(&c)));
+        }
+    }
+    let range = parse_range(ctx.header("range"), rec.size)?;
+    let (start, len) = match range {
+        Some(r) => (r.start, r.len()),
+        None => (0, rec.size),
+    };
+    let mut resp = if head {
+        response::head_with_length(len)
+    } else {
+        let body = match ctx.app.store.open_blob(&rec.blob)? {
+            BlobReader::Memory(b) => {
+                let end = usize::try_from(start + len).map_err(|_| S3Error::internal())?;
+                response::bytes(b.slice(start as usize..end))
+            }
+            BlobReader::File(f) => {
+                let mut f = tokio::fs::File::from_std(f);
+                f.seek(std::io::SeekFrom::Start(start)).await.map_err(|_| S3Error::internal())?;
+                Body::from_stream(ReaderStream::with_capacity(f.take(len), 256 * 1024))
+            }
+        };
+        response::stream(body, len)
+    };
+    if let Some(r) = range {
+        *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+        set_header(&mut resp, "content-range", &format!("bytes {}-{}/{}", r.start, r.end, rec.size));
+    }
+    validators(&mut resp, &rec);
+    set_header(&mut resp, "accept-ranges", "bytes");
+    meta::apply(&mut resp, &rec.meta, &ctx.query);
+    if !rec.part_sizes.is_empty() {
+        set_header(&mut resp, "x-amz-mp-parts-count", &rec.part_sizes.len().to_string());
+    }
+    Ok(resp)
+}
+
+fn condition_name(c: &Conditions<'_>) -> &'static str {
+    if c.if_match.is_some() { "If-Match" } else { "If-Unmodified-Since" }
+}
+
+pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
+    let (store, bucket, key) = (ctx.app.store.clone(), ctx.bucket.clone(), ctx.key.clone());
+    blocking(move || Ok(store.delete_object(&bucket, &key)?)).await?;
+    Ok(no_content())
+}
+
+pub(crate) async fn delete_many(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
+    let body = read_small(&ctx.headers, body, 2 * 1024 * 1024).await?;
+    let req = s3cors_proto::docs::parse_delete(&body)?;
+    ctx.app.store.bucket(&ctx.bucket)?;
+    let store = ctx.app.store.clone();
+    let bucket = ctx.bucket.clone();
+    let results = blocking(move || {
+        Ok(req
+            .objects
+            .into_iter()
+            .map(|o| {
+                let outcome = match s3cors_proto::names::validate_key(&o.key) {
+                    Ok(()) => store.delete_object(&bucket, &o.key).map_err(S3Error::from),
+                    Err(e) => Err(e),
+                };
+                (o, outcome)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let mut w = XmlWriter::new();
+    w.start_root("DeleteResult");
+    for (o, outcome) in &results {
+        match outcome {
+            Ok(()) if !req.quiet => {
+                w.start("Deleted");
+                w.elem("Key", &o.key);
+                if let Some(v) = &o.version_id {
+                    w.elem("VersionId", v);
+                }
+                w.end("Deleted");
+            }
+            Ok(()) => {}
+            Err(e) => {
+                w.start("Error");
+                w.elem("Key", &o.key);
+                w.elem("Code", e.code().as_str());
+                w.elem("Message", e.message());
+                w.end("Error");
+            }
+        }
+    }
+    w.end("DeleteResult");
+    Ok(response::xml(w.finish()))
+}
+
+/// The source named by `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
+pub(crate) fn copy_source(ctx: &Ctx) -> Result<(String, String), S3Error> {
+    let invalid = || {
+        S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid copy source object key")
+            .with_element("ArgumentName", "x-amz-copy-source")
+    };
+    let raw = ctx.header("x-amz-copy-source").ok_or_else(invalid)?;
+    let (path, version) = match raw.split_once("?versionId=") {
+        Some((p, v)) => (p, Some(v)),
+        None => (raw, None),
+    };
+    if version.is_some_and(|v| v != "null") {
+        return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid version id specified"));
+    }
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| invalid())?;
+    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
+    let (bucket, key) = decoded.split_once('/').ok_or_else(invalid)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid());
+    }
+    s3cors_proto::names::validate_key(key)?;
+    Ok((bucket.to_owned(), key.to_owned()))
+}
+
+/// Loads the copy source and checks `x-amz-copy-source-if-*`.
+pub(crate) fn copy_source_record(ctx: &Ctx) -> Result<(String, String, ObjectRecord), S3Error> {
+    let (bucket, key) = copy_source(ctx)?;
+    let rec = ctx.app.store.object(&bucket, &key)?;
+    let (m, nm, ms, us) = conditions(ctx, "x-amz-copy-source-");
+    let c = Conditions {
+        if_match: m.as_deref(),
+        if_none_match: nm.as_deref(),
+        if_modified_since: ms.as_deref(),
+        if_unmodified_since: us.as_deref(),
+    };
+    evaluate_copy_conditions(&c, &rec.etag, rec.modified())?;
+    Ok((bucket, key, rec))
+}
+
+pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
+    let (src_bucket, src_key, src) = copy_source_record(ctx)?;
+    ctx.app.store.bucket(&ctx.bucket)?;
+    let replace = match ctx.header("x-amz-metadata-directive") {
+        None => false,
+        Some(d) if d.eq_ignore_ascii_case("COPY") => false,
+        Some(d) if d.eq_ignore_ascii_case("REPLACE") => true,
+        Some(d) => {
+            return Err(S3Error::invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", d));
+        }
+    };
+    if src_bucket == ctx.bucket && src_key == ctx.key && !replace {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing \
+             the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    if src.size > MAX_SINGLE_PUT {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
+        ));
+    }
+    let meta = if replace { meta::from_headers(&ctx.headers)? } else { src.meta.clone() };
+    let store = ctx.app.store.clone();
+    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
+    let rec = blocking(move || {
+        let blob = store.copy_blob(&src.blob, None)?;
+        let etag = s3cors_proto::etag_of(&blob.md5);
+        Ok(store.put_object(&bucket, &key, &blob, etag, meta, Vec::new())?)
+    })
+    .await?;
+    let mut w = XmlWriter::new();
+    w.start_root("CopyObjectResult");
+    w.elem("LastModified", &s3cors_proto::http::iso8601(rec.modified()));
+    w.elem("ETag", &rec.etag);
+    w.end("CopyObjectResult");
+    Ok(response::xml(w.finish()))
+}

@@ -1,0 +1,113 @@
+//! Building responses: XML documents, S3 errors, request ids, streamed object bodies.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderValue, StatusCode};
+use s3cors_proto::S3Error;
+
+/// The ids S3 puts on every response: `x-amz-request-id` and `x-amz-id-2`.
+#[derive(Debug, Clone)]
+pub struct RequestIds {
+    /// 16 upper-case hex digits.
+    pub request_id: String,
+    /// The host id.
+    pub host_id: String,
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+impl RequestIds {
+    /// Fresh ids: unique within the process, unpredictable across processes.
+    pub fn new() -> Self {
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let seed = *SEED.get_or_init(rand::random::<u64>);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let mixed = seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let request_id = format!("{mixed:016X}");
+        let host_id = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            [seed.to_be_bytes(), n.to_be_bytes()].concat(),
+        );
+        RequestIds { request_id, host_id }
+    }
+
+    /// Adds both ids to a response.
+    pub fn stamp(&self, resp: &mut Response) {
+        let h = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&self.request_id) {
+            h.insert("x-amz-request-id", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&self.host_id) {
+            h.insert("x-amz-id-2", v);
+        }
+        h.insert("server", HeaderValue::from_static("AmazonS3"));
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A 200 response with an XML document.
+pub fn xml(body: String) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    resp
+}
+
+/// An empty response with a status.
+pub fn empty(status: StatusCode) -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = status;
+    resp
+}
+
+/// The S3 error document for `err`; for a HEAD request, the status and headers only.
+pub fn error(err: &S3Error, ids: &RequestIds, head: bool) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = if head || status == StatusCode::NOT_MODIFIED {
+        empty(status)
+    } else {
+        let mut r = xml(err.to_xml(&ids.request_id, &ids.host_id));
+        *r.status_mut() = status;
+        r
+    };
+    for (name, value) in err.headers() {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            resp.headers_mut().insert(*name, v);
+        }
+    }
+    resp
+}
+
+/// Sets a header from a string, skipping values that are not valid header bytes.
+pub fn set_header(resp: &mut Response, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().insert(name, v);
+    }
+}
+
+/// A body of known length, for HEAD: the length header without the bytes.
+pub fn head_with_length(len: u64) -> Response {
+    let mut resp = Response::new(Body::empty());
+    resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
+    resp
+}
+
+/// A streamed body of `len` bytes.
+pub fn stream(body: Body, len: u64) -> Response {
+    let mut resp = Response::new(body);
+    resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
+    resp
+}
+
+/// A body from bytes.
+pub fn bytes(b: Bytes) -> Body {
+    Body::from(b)
+}

@@ -1,0 +1,201 @@
+//! The router: one entry point that classifies every request and dispatches it.
+//!
+//! Routing by path alone cannot tell S3 operations apart (`?cors`, `?uploads`, `x-amz-copy-source`
+//! decide), so every request goes through [`s3cors_proto::classify`]; the few `/_s3cors/…` endpoints
+//! are answered first, unless the request is virtual-hosted (then the path is a key).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::Router;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use s3cors_proto::endpoint::virtual_host_bucket;
+use s3cors_proto::{classify, Op, Query, RequestTarget, S3Error, S3ErrorCode};
+
+use crate::auth::{authenticate, Caller};
+use crate::response::{self, RequestIds};
+use crate::{bucket, list, multipart, object, App};
+
+/// The service as an axum router.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+/// What a handler gets to work with.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) app: Arc<App>,
+    pub(crate) bucket: String,
+    pub(crate) key: String,
+    pub(crate) query: Query,
+    pub(crate) headers: HeaderMap,
+    pub(crate) caller: Caller,
+}
+
+impl Ctx {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let started = Instant::now();
+    let ids = RequestIds::new();
+    let head = req.method() == Method::HEAD;
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let (op, mut resp) = match dispatch(app, req).await {
+        Ok((op, resp)) => (op, resp),
+        Err((op, e)) => (op, response::error(&e, &ids, head)),
+    };
+    ids.stamp(&mut resp);
+    tracing::info!(
+        request_id = %ids.request_id,
+        op = op.map(Op::name).unwrap_or("-"),
+        %method,
+        path,
+        status = resp.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    resp
+}
+
+type Outcome = Result<(Option<Op>, Response), (Option<Op>, S3Error)>;
+
+fn host_of(req: &Request) -> Option<String> {
+    req.headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+}
+
+fn internal_endpoint(path: &str) -> Option<Response> {
+    match path {
+        "/_s3cors/health" => {
+            let mut r = Response::new(Body::from("{\"status\":\"ok\"}"));
+            r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Some(r)
+        }
+        _ => None,
+    }
+}
+
+async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
+    let (parts, body) = req.into_parts();
+    let host = host_of(&Request::from_parts(parts.clone(), Body::empty()));
+    let vhost = host.as_deref().and_then(|h| virtual_host_bucket(h, &app.config.domains)).is_some();
+    if !vhost {
+        if let Some(resp) = internal_endpoint(parts.uri.path()) {
+            return Ok((None, resp));
+        }
+    }
+    let query = Query::parse(parts.uri.query().unwrap_or("")).map_err(|e| (None, e))?;
+    let target = RequestTarget {
+        method: parts.method.as_str(),
+        host: host.as_deref(),
+        path: parts.uri.path(),
+        query: &query,
+        copy_source: parts.headers.contains_key("x-amz-copy-source"),
+    };
+    let ep = classify(&target, &app.config.domains).map_err(|e| (None, e))?;
+    let op = ep.op;
+    let fail = |e: S3Error| (Some(op), e);
+    if op == Op::Preflight {
+        return Err(fail(S3Error::with_message(S3ErrorCode::NotImplemented, "CORS is not available yet")));
+    }
+    let caller = authenticate(&app.config, &parts.headers, &query).map_err(fail)?;
+    if let Some(bucket) = &ep.bucket {
+        if op != Op::CreateBucket && op != Op::ListBuckets {
+            // Names that can never exist are simply absent, as in S3.
+            if s3cors_proto::names::validate_bucket_name(bucket).is_err() {
+                return Err(fail(S3Error::no_such_bucket(bucket)));
+            }
+        }
+    }
+    if let Some(key) = &ep.key {
+        s3cors_proto::names::validate_key(key).map_err(fail)?;
+    }
+    let ctx = Ctx {
+        app,
+        bucket: ep.bucket.unwrap_or_default(),
+        key: ep.key.unwrap_or_default(),
+        query,
+        headers: parts.headers,
+        caller,
+    };
+    let resp = route(op, ctx, body).await.map_err(fail)?;
+    Ok((Some(op), resp))
+}
+
+async fn route(op: Op, ctx: Ctx, body: Body) -> Result<Response, S3Error> {
+    match op {
+        Op::ListBuckets => bucket::list_buckets(&ctx),
+        Op::CreateBucket => bucket::create(&ctx, body).await,
+        Op::HeadBucket => bucket::head(&ctx),
+        Op::DeleteBucket => bucket::delete(&ctx).await,
+        Op::GetBucketLocation => bucket::location(&ctx),
+        Op::GetBucketVersioning => bucket::versioning(&ctx),
+        Op::ListObjects => list::objects_v1(&ctx),
+        Op::ListObjectsV2 => list::objects_v2(&ctx),
+        Op::ListMultipartUploads => list::uploads(&ctx),
+        Op::DeleteObjects => object::delete_many(&ctx, body).await,
+        Op::PutObject => object::put(&ctx, body).await,
+        Op::CopyObject => object::copy(&ctx).await,
+        Op::GetObject => object::get(&ctx, false).await,
+        Op::HeadObject => object::get(&ctx, true).await,
+        Op::DeleteObject => object::delete(&ctx).await,
+        Op::CreateMultipartUpload => multipart::create(&ctx).await,
+        Op::UploadPart => multipart::upload_part(&ctx, body).await,
+        Op::UploadPartCopy => multipart::upload_part_copy(&ctx).await,
+        Op::CompleteMultipartUpload => multipart::complete(&ctx, body).await,
+        Op::AbortMultipartUpload => multipart::abort(&ctx).await,
+        Op::ListParts => multipart::list_parts(&ctx),
+        Op::PutBucketCors | Op::GetBucketCors | Op::DeleteBucketCors | Op::PostObject | Op::Preflight => {
+            Err(not_implemented(op.name()))
+        }
+        Op::NotImplemented(what) => Err(not_implemented(what)),
+    }
+}
+
+fn not_implemented(what: &str) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::NotImplemented,
+        format!("A header you provided implies functionality that is not implemented ({what})"),
+    )
+}
+
+/// `204 No Content`.
+pub(crate) fn no_content() -> Response {
+    response::empty(StatusCode::NO_CONTENT)
+}
+
+/// The owner element values for an account.
+pub(crate) fn owner_xml(w: &mut s3cors_proto::xml::XmlWriter, tag: &str, account: &str) {
+    w.start(tag);
+    w.elem("ID", &canonical_id(account));
+    w.elem("DisplayName", account);
+    w.end(tag);
+}
+
+/// A stable 64-hex canonical user id for an account, in the form S3 uses.
+pub(crate) fn canonical_id(account: &str) -> String {
+    use md5::{Digest, Md5};
+    let a = Md5::digest(format!("s3cors:{account}"));
+    let b = Md5::digest(format!("{account}:s3cors"));
+    format!("{}{}", hex::encode(a), hex::encode(b))
+}
+
+/// Runs blocking store work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, S3Error> + Send + 'static,
+) -> Result<T, S3Error> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        S3Error::internal()
+    })?
+}
