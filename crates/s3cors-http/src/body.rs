@@ -40,6 +40,10 @@ pub fn declared_length(headers: &HeaderMap) -> Result<u64, S3Error> {
     }
 }
 
+fn b64(bytes: &[u8]) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+}
+
 fn incomplete() -> S3Error {
     S3Error::new(S3ErrorCode::IncompleteBody)
 }
@@ -119,8 +123,8 @@ pub async fn ingest(store: &Arc<Store>, headers: &HeaderMap, body: Body, max: u6
     if let Some(expected) = expected_md5 {
         if expected != md5 {
             return Err(S3Error::new(S3ErrorCode::BadDigest)
-                .with_element("ExpectedDigest", hex::encode(expected))
-                .with_element("CalculatedDigest", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5)));
+                .with_element("ExpectedDigest", b64(&expected))
+                .with_element("CalculatedDigest", b64(&md5)));
         }
     }
     let writer = flush(writer, pending).await?;

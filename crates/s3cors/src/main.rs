@@ -123,13 +123,20 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let storage = if args.memory { "memory (nothing is written to disk)".to_owned() } else { format!("{} (sled + files)", args.data_dir.display()) };
-    println!("s3cors {} listening on http://{local}", env!("CARGO_PKG_VERSION"));
-    println!("  region:            {}", config.region);
-    println!("  storage:           {storage}");
-    println!("  virtual hosts:     BUCKET.{}:{}", config.domains.join(", BUCKET."), local.port());
-    println!("  access key id:     {}", config.access_key_id);
-    println!("  secret access key: {}", config.secret_access_key);
-    let _ = std::io::stdout().flush();
+    // The banner goes to stdout (tests and scripts read the first line for the address); a closed
+    // stdout must not stop the server.
+    let banner = format!(
+        "s3cors {} listening on http://{local}\n  region:            {}\n  storage:           {storage}\n  \
+         virtual hosts:     BUCKET.{}:{}\n  access key id:     {}\n  secret access key: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        config.region,
+        config.domains.join(", BUCKET."),
+        local.port(),
+        config.access_key_id,
+        config.secret_access_key,
+    );
+    let mut out = std::io::stdout();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     let app = App::new(store.clone(), config);
     axum::serve(listener, s3cors_http::router(app))
         .with_graceful_shutdown(shutdown_signal())
