@@ -1,43 +1,93 @@
 //! ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, in both addressing styles.
 
-use crate::harness::{code, status, vhost_client, Server};
+use crate::harness::{Server, code, status, vhost_client};
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 
 #[tokio::test]
 async fn bucket_lifecycle_path_style() {
     let server = Server::start();
     let s3 = server.client();
-    s3.create_bucket().bucket("alpha").send().await.expect("create alpha");
-    s3.create_bucket().bucket("beta").send().await.expect("create beta");
+    s3.create_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect("create alpha");
+    s3.create_bucket()
+        .bucket("beta")
+        .send()
+        .await
+        .expect("create beta");
     let list = s3.list_buckets().send().await.expect("list");
     let names: Vec<_> = list.buckets().iter().filter_map(|b| b.name()).collect();
     assert_eq!(names, ["alpha", "beta"]);
     assert!(list.buckets()[0].creation_date().is_some());
     assert_eq!(list.owner().and_then(|o| o.id()).map(str::len), Some(64));
 
-    let again = s3.create_bucket().bucket("alpha").send().await.expect_err("exists");
+    let again = s3
+        .create_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect_err("exists");
     assert_eq!(code(&again), "BucketAlreadyOwnedByYou");
     assert_eq!(status(&again), 409);
 
     let head = s3.head_bucket().bucket("alpha").send().await.expect("head");
     assert_eq!(head.bucket_region(), Some("us-east-1"));
-    let missing = s3.head_bucket().bucket("gamma").send().await.expect_err("missing");
+    let missing = s3
+        .head_bucket()
+        .bucket("gamma")
+        .send()
+        .await
+        .expect_err("missing");
     assert_eq!(status(&missing), 404);
 
-    let loc = s3.get_bucket_location().bucket("alpha").send().await.expect("location");
+    let loc = s3
+        .get_bucket_location()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect("location");
     // us-east-1 is the empty LocationConstraint element, as S3 sends it.
     assert_eq!(loc.location_constraint().map(|c| c.as_str()).unwrap_or(""), "");
 
-    s3.put_object().bucket("alpha").key("k").body(b"v".to_vec().into()).send().await.expect("put");
-    let not_empty = s3.delete_bucket().bucket("alpha").send().await.expect_err("not empty");
+    s3.put_object()
+        .bucket("alpha")
+        .key("k")
+        .body(b"v".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    let not_empty = s3
+        .delete_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect_err("not empty");
     assert_eq!(code(&not_empty), "BucketNotEmpty");
     assert_eq!(status(&not_empty), 409);
-    s3.delete_object().bucket("alpha").key("k").send().await.expect("delete object");
-    s3.delete_bucket().bucket("alpha").send().await.expect("delete bucket");
+    s3.delete_object()
+        .bucket("alpha")
+        .key("k")
+        .send()
+        .await
+        .expect("delete object");
+    s3.delete_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect("delete bucket");
     let gone = s3.delete_bucket().bucket("alpha").send().await.expect_err("gone");
     assert_eq!(code(&gone), "NoSuchBucket");
-    let names: Vec<_> =
-        s3.list_buckets().send().await.expect("list").buckets().iter().filter_map(|b| b.name().map(str::to_owned)).collect();
+    let names: Vec<_> = s3
+        .list_buckets()
+        .send()
+        .await
+        .expect("list")
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+        .collect();
     assert_eq!(names, ["beta"]);
 }
 
@@ -53,9 +103,18 @@ async fn invalid_bucket_names_and_location_constraints() {
     let conf = CreateBucketConfiguration::builder()
         .location_constraint(BucketLocationConstraint::EuWest1)
         .build();
-    let err = s3.create_bucket().bucket("euro").create_bucket_configuration(conf).send().await.expect_err("region");
+    let err = s3
+        .create_bucket()
+        .bucket("euro")
+        .create_bucket_configuration(conf)
+        .send()
+        .await
+        .expect_err("region");
     assert_eq!(code(&err), "IllegalLocationConstraintException");
-    assert!(s3.list_buckets().send().await.expect("list").buckets().is_empty(), "nothing was created");
+    assert!(
+        s3.list_buckets().send().await.expect("list").buckets().is_empty(),
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
@@ -66,10 +125,28 @@ async fn regional_endpoint_records_the_location() {
     let conf = CreateBucketConfiguration::builder()
         .location_constraint(BucketLocationConstraint::EuWest1)
         .build();
-    s3.create_bucket().bucket("euro").create_bucket_configuration(conf).send().await.expect("create");
-    let loc = s3.get_bucket_location().bucket("euro").send().await.expect("location");
-    assert_eq!(loc.location_constraint(), Some(&BucketLocationConstraint::EuWest1));
-    let err = s3.create_bucket().bucket("nowhere").send().await.expect_err("no constraint");
+    s3.create_bucket()
+        .bucket("euro")
+        .create_bucket_configuration(conf)
+        .send()
+        .await
+        .expect("create");
+    let loc = s3
+        .get_bucket_location()
+        .bucket("euro")
+        .send()
+        .await
+        .expect("location");
+    assert_eq!(
+        loc.location_constraint(),
+        Some(&BucketLocationConstraint::EuWest1)
+    );
+    let err = s3
+        .create_bucket()
+        .bucket("nowhere")
+        .send()
+        .await
+        .expect_err("no constraint");
     assert_eq!(code(&err), "IllegalLocationConstraintException");
 }
 
@@ -77,7 +154,11 @@ async fn regional_endpoint_records_the_location() {
 async fn virtual_hosted_style_covers_buckets_and_objects() {
     let server = Server::start();
     let s3 = vhost_client(server.port);
-    s3.create_bucket().bucket("vhost-bucket").send().await.expect("create");
+    s3.create_bucket()
+        .bucket("vhost-bucket")
+        .send()
+        .await
+        .expect("create");
     s3.put_object()
         .bucket("vhost-bucket")
         .key("dir/file.txt")
@@ -85,14 +166,40 @@ async fn virtual_hosted_style_covers_buckets_and_objects() {
         .send()
         .await
         .expect("put");
-    let got = s3.get_object().bucket("vhost-bucket").key("dir/file.txt").send().await.expect("get");
+    let got = s3
+        .get_object()
+        .bucket("vhost-bucket")
+        .key("dir/file.txt")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(crate::harness::body_bytes(got).await, b"virtual");
-    let list = s3.list_objects_v2().bucket("vhost-bucket").send().await.expect("list");
+    let list = s3
+        .list_objects_v2()
+        .bucket("vhost-bucket")
+        .send()
+        .await
+        .expect("list");
     assert_eq!(list.contents().len(), 1);
     // The same object through path style.
     let path = server.client();
-    let got = path.get_object().bucket("vhost-bucket").key("dir/file.txt").send().await.expect("get");
+    let got = path
+        .get_object()
+        .bucket("vhost-bucket")
+        .key("dir/file.txt")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(crate::harness::body_bytes(got).await, b"virtual");
-    s3.delete_object().bucket("vhost-bucket").key("dir/file.txt").send().await.expect("delete");
-    s3.delete_bucket().bucket("vhost-bucket").send().await.expect("delete bucket");
+    s3.delete_object()
+        .bucket("vhost-bucket")
+        .key("dir/file.txt")
+        .send()
+        .await
+        .expect("delete");
+    s3.delete_bucket()
+        .bucket("vhost-bucket")
+        .send()
+        .await
+        .expect("delete bucket");
 }

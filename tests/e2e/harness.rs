@@ -4,8 +4,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 
 /// A running `s3cors` process. Stopped (SIGTERM, then waited for) when dropped.
 pub(crate) struct Server {
@@ -47,7 +47,11 @@ impl Server {
             .next()
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("unexpected banner: {first:?}"));
-        Server { child: Some(child), port, _tmp: None }
+        Server {
+            child: Some(child),
+            port,
+            _tmp: None,
+        }
     }
 
     pub(crate) fn endpoint(&self) -> String {
@@ -66,7 +70,9 @@ impl Server {
     /// Sends SIGTERM and waits; returns the exit status code.
     pub(crate) fn stop(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         child.wait().ok().and_then(|s| s.code())
     }
 }
@@ -91,7 +97,7 @@ pub(crate) fn client_for(endpoint: &str, path_style: bool) -> Client {
 /// A virtual-hosted-style client: requests go to `BUCKET.localhost:PORT`, resolved to 127.0.0.1 here
 /// (the machine's resolver does not know `*.localhost`).
 pub(crate) fn vhost_client(port: u16) -> Client {
-    use aws_smithy_http_client::{tls, Builder};
+    use aws_smithy_http_client::{Builder, tls};
     use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns};
 
     #[derive(Debug, Clone)]

@@ -1,16 +1,19 @@
 //! The multipart family: Create, UploadPart, UploadPartCopy, ListParts, ListMultipartUploads,
 //! Complete (with S3's validation) and Abort.
 
-use crate::harness::{body_bytes, code, md5_hex, status, Server};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use crate::harness::{Server, body_bytes, code, md5_hex, status};
 use aws_sdk_s3::Client;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 
 const MIB: usize = 1024 * 1024;
 
 fn completed(parts: &[(i32, &str)]) -> CompletedMultipartUpload {
     CompletedMultipartUpload::builder()
         .set_parts(Some(
-            parts.iter().map(|(n, e)| CompletedPart::builder().part_number(*n).e_tag(*e).build()).collect(),
+            parts
+                .iter()
+                .map(|(n, e)| CompletedPart::builder().part_number(*n).e_tag(*e).build())
+                .collect(),
         ))
         .build()
 }
@@ -55,14 +58,45 @@ async fn multipart_upload_end_to_end() {
     let e3 = upload_part(&s3, "video.bin", &id, 3, &p3).await;
     assert_eq!(e1, format!("\"{}\"", md5_hex(&p1)));
 
-    let parts = s3.list_parts().bucket("mpu").key("video.bin").upload_id(&id).send().await.expect("list parts");
-    let listed: Vec<_> = parts.parts().iter().map(|p| (p.part_number(), p.size())).collect();
-    assert_eq!(listed, [(Some(1), Some(5 * MIB as i64)), (Some(2), Some(5 * MIB as i64)), (Some(3), Some(8))]);
-    let page = s3.list_parts().bucket("mpu").key("video.bin").upload_id(&id).max_parts(2).send().await.expect("page");
+    let parts = s3
+        .list_parts()
+        .bucket("mpu")
+        .key("video.bin")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect("list parts");
+    let listed: Vec<_> = parts
+        .parts()
+        .iter()
+        .map(|p| (p.part_number(), p.size()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (Some(1), Some(5 * MIB as i64)),
+            (Some(2), Some(5 * MIB as i64)),
+            (Some(3), Some(8))
+        ]
+    );
+    let page = s3
+        .list_parts()
+        .bucket("mpu")
+        .key("video.bin")
+        .upload_id(&id)
+        .max_parts(2)
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.is_truncated(), Some(true));
     assert_eq!(page.next_part_number_marker(), Some("2"));
 
-    let uploads = s3.list_multipart_uploads().bucket("mpu").send().await.expect("list uploads");
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket("mpu")
+        .send()
+        .await
+        .expect("list uploads");
     assert_eq!(uploads.uploads().len(), 1);
     assert_eq!(uploads.uploads()[0].upload_id(), Some(id.as_str()));
 
@@ -123,9 +157,18 @@ async fn multipart_upload_end_to_end() {
     }
     assert_eq!(done.e_tag(), Some(format!("\"{}-3\"", md5_hex(&md5s)).as_str()));
 
-    let got = s3.get_object().bucket("mpu").key("video.bin").send().await.expect("get");
+    let got = s3
+        .get_object()
+        .bucket("mpu")
+        .key("video.bin")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(got.content_type(), Some("video/mp4"));
-    assert_eq!(got.metadata().and_then(|m| m.get("take")).map(String::as_str), Some("3"));
+    assert_eq!(
+        got.metadata().and_then(|m| m.get("take")).map(String::as_str),
+        Some("3")
+    );
     assert_eq!(got.e_tag(), done.e_tag());
     let body = body_bytes(got).await;
     assert_eq!(body.len(), 10 * MIB + 8);
@@ -133,10 +176,25 @@ async fn multipart_upload_end_to_end() {
     assert_eq!(&body[5 * MIB..10 * MIB], &p2[..]);
     assert_eq!(&body[10 * MIB..], &p3[..]);
 
-    let err = s3.list_parts().bucket("mpu").key("video.bin").upload_id(&id).send().await.expect_err("gone");
+    let err = s3
+        .list_parts()
+        .bucket("mpu")
+        .key("video.bin")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect_err("gone");
     assert_eq!(code(&err), "NoSuchUpload");
     assert_eq!(status(&err), 404);
-    assert!(s3.list_multipart_uploads().bucket("mpu").send().await.expect("list").uploads().is_empty());
+    assert!(
+        s3.list_multipart_uploads()
+            .bucket("mpu")
+            .send()
+            .await
+            .expect("list")
+            .uploads()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -144,7 +202,15 @@ async fn entity_too_small_abort_and_bad_part_numbers() {
     let server = Server::start();
     let s3 = server.client();
     s3.create_bucket().bucket("mpu").send().await.expect("bucket");
-    let id = s3.create_multipart_upload().bucket("mpu").key("k").send().await.expect("create").upload_id.expect("id");
+    let id = s3
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("k")
+        .send()
+        .await
+        .expect("create")
+        .upload_id
+        .expect("id");
     let e1 = upload_part(&s3, "k", &id, 1, b"small").await;
     let e2 = upload_part(&s3, "k", &id, 2, b"tail").await;
     let err = s3
@@ -181,13 +247,40 @@ async fn entity_too_small_abort_and_bad_part_numbers() {
         .await
         .expect_err("no upload");
     assert_eq!(code(&err), "NoSuchUpload");
-    s3.abort_multipart_upload().bucket("mpu").key("k").upload_id(&id).send().await.expect("abort");
-    let err = s3.abort_multipart_upload().bucket("mpu").key("k").upload_id(&id).send().await.expect_err("again");
+    s3.abort_multipart_upload()
+        .bucket("mpu")
+        .key("k")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect("abort");
+    let err = s3
+        .abort_multipart_upload()
+        .bucket("mpu")
+        .key("k")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect_err("again");
     assert_eq!(code(&err), "NoSuchUpload");
-    let err = s3.head_object().bucket("mpu").key("k").send().await.expect_err("nothing stored");
+    let err = s3
+        .head_object()
+        .bucket("mpu")
+        .key("k")
+        .send()
+        .await
+        .expect_err("nothing stored");
     assert_eq!(status(&err), 404);
     // A single-part upload below 5 MiB is fine: the last part may be small.
-    let id = s3.create_multipart_upload().bucket("mpu").key("one").send().await.expect("create").upload_id.expect("id");
+    let id = s3
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("one")
+        .send()
+        .await
+        .expect("create")
+        .upload_id
+        .expect("id");
     let e = upload_part(&s3, "one", &id, 1, b"only").await;
     s3.complete_multipart_upload()
         .bucket("mpu")
@@ -205,8 +298,22 @@ async fn upload_part_copy_with_ranges() {
     let s3 = server.client();
     s3.create_bucket().bucket("mpu").send().await.expect("bucket");
     let src: Vec<u8> = (0..6 * MIB).map(|i| (i % 253) as u8).collect();
-    s3.put_object().bucket("mpu").key("source").body(src.clone().into()).send().await.expect("put source");
-    let id = s3.create_multipart_upload().bucket("mpu").key("dst").send().await.expect("create").upload_id.expect("id");
+    s3.put_object()
+        .bucket("mpu")
+        .key("source")
+        .body(src.clone().into())
+        .send()
+        .await
+        .expect("put source");
+    let id = s3
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("dst")
+        .send()
+        .await
+        .expect("create")
+        .upload_id
+        .expect("id");
     let c1 = s3
         .upload_part_copy()
         .bucket("mpu")
@@ -217,7 +324,11 @@ async fn upload_part_copy_with_ranges() {
         .send()
         .await
         .expect("copy whole");
-    let e1 = c1.copy_part_result().and_then(|r| r.e_tag()).expect("etag").to_owned();
+    let e1 = c1
+        .copy_part_result()
+        .and_then(|r| r.e_tag())
+        .expect("etag")
+        .to_owned();
     assert_eq!(e1, format!("\"{}\"", md5_hex(&src)));
     let c2 = s3
         .upload_part_copy()
@@ -230,7 +341,11 @@ async fn upload_part_copy_with_ranges() {
         .send()
         .await
         .expect("copy range");
-    let e2 = c2.copy_part_result().and_then(|r| r.e_tag()).expect("etag").to_owned();
+    let e2 = c2
+        .copy_part_result()
+        .and_then(|r| r.e_tag())
+        .expect("etag")
+        .to_owned();
     let err = s3
         .upload_part_copy()
         .bucket("mpu")
@@ -251,7 +366,15 @@ async fn upload_part_copy_with_ranges() {
         .send()
         .await
         .expect("complete");
-    let body = body_bytes(s3.get_object().bucket("mpu").key("dst").send().await.expect("get")).await;
+    let body = body_bytes(
+        s3.get_object()
+            .bucket("mpu")
+            .key("dst")
+            .send()
+            .await
+            .expect("get"),
+    )
+    .await;
     assert_eq!(&body[..6 * MIB], &src[..]);
     assert_eq!(&body[6 * MIB..], &src[10..20]);
 }

@@ -1,19 +1,30 @@
 //! PutObject, GetObject, HeadObject, DeleteObject(s), CopyObject and listing, through aws-sdk-rust.
 
-use crate::harness::{body_bytes, code, md5_hex, status, Server};
+use crate::harness::{Server, body_bytes, code, md5_hex, status};
+use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::DateTime;
 use aws_sdk_s3::types::{Delete, EncodingType, MetadataDirective, ObjectIdentifier};
-use aws_sdk_s3::Client;
 
 async fn setup(bucket: &str) -> (Server, Client) {
     let server = Server::start();
     let s3 = server.client();
-    s3.create_bucket().bucket(bucket).send().await.expect("create bucket");
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("create bucket");
     (server, s3)
 }
 
 async fn put(s3: &Client, bucket: &str, key: &str, body: &[u8]) -> String {
-    let out = s3.put_object().bucket(bucket).key(key).body(body.to_vec().into()).send().await.expect("put");
+    let out = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.to_vec().into())
+        .send()
+        .await
+        .expect("put");
     out.e_tag().expect("etag").to_owned()
 }
 
@@ -36,9 +47,18 @@ async fn put_get_head_with_metadata_and_content_headers() {
         .send()
         .await
         .expect("put");
-    assert_eq!(out.e_tag(), Some(format!("\"{}\"", md5_hex(b"hello world")).as_str()));
+    assert_eq!(
+        out.e_tag(),
+        Some(format!("\"{}\"", md5_hex(b"hello world")).as_str())
+    );
 
-    let got = s3.get_object().bucket("objs").key("docs/report 2024+final.txt").send().await.expect("get");
+    let got = s3
+        .get_object()
+        .bucket("objs")
+        .key("docs/report 2024+final.txt")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(got.content_type(), Some("text/plain; charset=utf-8"));
     assert_eq!(got.content_encoding(), Some("identity"));
     assert_eq!(got.content_disposition(), Some("attachment; filename=\"r.txt\""));
@@ -52,16 +72,40 @@ async fn put_get_head_with_metadata_and_content_headers() {
     assert!(got.last_modified().is_some());
     assert_eq!(body_bytes(got).await, b"hello world");
 
-    let head = s3.head_object().bucket("objs").key("docs/report 2024+final.txt").send().await.expect("head");
+    let head = s3
+        .head_object()
+        .bucket("objs")
+        .key("docs/report 2024+final.txt")
+        .send()
+        .await
+        .expect("head");
     assert_eq!(head.content_length(), Some(11));
     assert_eq!(head.e_tag(), out.e_tag());
 
-    let missing = s3.get_object().bucket("objs").key("nope").send().await.expect_err("missing");
+    let missing = s3
+        .get_object()
+        .bucket("objs")
+        .key("nope")
+        .send()
+        .await
+        .expect_err("missing");
     assert_eq!(code(&missing), "NoSuchKey");
     assert_eq!(status(&missing), 404);
-    let missing = s3.head_object().bucket("objs").key("nope").send().await.expect_err("missing");
+    let missing = s3
+        .head_object()
+        .bucket("objs")
+        .key("nope")
+        .send()
+        .await
+        .expect_err("missing");
     assert_eq!(status(&missing), 404);
-    let no_bucket = s3.get_object().bucket("no-bucket").key("k").send().await.expect_err("no bucket");
+    let no_bucket = s3
+        .get_object()
+        .bucket("no-bucket")
+        .key("k")
+        .send()
+        .await
+        .expect_err("no bucket");
     assert_eq!(code(&no_bucket), "NoSuchBucket");
 }
 
@@ -69,11 +113,28 @@ async fn put_get_head_with_metadata_and_content_headers() {
 async fn default_content_type_and_empty_objects() {
     let (_server, s3) = setup("empty").await;
     put(&s3, "empty", "zero", b"").await;
-    let got = s3.get_object().bucket("empty").key("zero").send().await.expect("get");
-    assert_eq!(got.content_type(), Some("application/octet-stream"), "what the SDK sent");
+    let got = s3
+        .get_object()
+        .bucket("empty")
+        .key("zero")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.content_type(),
+        Some("application/octet-stream"),
+        "what the SDK sent"
+    );
     assert_eq!(got.content_length(), Some(0));
     assert_eq!(got.e_tag(), Some("\"d41d8cd98f00b204e9800998ecf8427e\""));
-    let err = s3.get_object().bucket("empty").key("zero").range("bytes=0-").send().await.expect_err("416");
+    let err = s3
+        .get_object()
+        .bucket("empty")
+        .key("zero")
+        .range("bytes=0-")
+        .send()
+        .await
+        .expect_err("416");
     assert_eq!(code(&err), "InvalidRange");
     assert_eq!(status(&err), 416);
 }
@@ -88,15 +149,36 @@ async fn ranges() {
         ("bytes=-2", b"89", "bytes 8-9/10"),
         ("bytes=5-100", b"56789", "bytes 5-9/10"),
     ] {
-        let got = s3.get_object().bucket("ranges").key("digits").range(range).send().await.expect(range);
+        let got = s3
+            .get_object()
+            .bucket("ranges")
+            .key("digits")
+            .range(range)
+            .send()
+            .await
+            .expect(range);
         assert_eq!(got.content_range(), Some(content_range), "{range}");
         assert_eq!(got.content_length(), Some(body.len() as i64), "{range}");
         assert_eq!(body_bytes(got).await, body, "{range}");
     }
-    let err = s3.get_object().bucket("ranges").key("digits").range("bytes=10-").send().await.expect_err("416");
+    let err = s3
+        .get_object()
+        .bucket("ranges")
+        .key("digits")
+        .range("bytes=10-")
+        .send()
+        .await
+        .expect_err("416");
     assert_eq!(code(&err), "InvalidRange");
     // A malformed range is ignored: the whole object, 200.
-    let got = s3.get_object().bucket("ranges").key("digits").range("bytes=x-y").send().await.expect("ignored");
+    let got = s3
+        .get_object()
+        .bucket("ranges")
+        .key("digits")
+        .range("bytes=x-y")
+        .send()
+        .await
+        .expect("ignored");
     assert_eq!(got.content_range(), None);
     assert_eq!(body_bytes(got).await, b"0123456789");
 }
@@ -105,21 +187,69 @@ async fn ranges() {
 async fn conditional_reads() {
     let (_server, s3) = setup("cond").await;
     let etag = put(&s3, "cond", "k", b"list-v1").await;
-    let got = s3.get_object().bucket("cond").key("k").if_match(&etag).send().await.expect("if-match");
+    let got = s3
+        .get_object()
+        .bucket("cond")
+        .key("k")
+        .if_match(&etag)
+        .send()
+        .await
+        .expect("if-match");
     assert_eq!(body_bytes(got).await, b"list-v1");
-    let err = s3.get_object().bucket("cond").key("k").if_match("\"0000\"").send().await.expect_err("412");
+    let err = s3
+        .get_object()
+        .bucket("cond")
+        .key("k")
+        .if_match("\"0000\"")
+        .send()
+        .await
+        .expect_err("412");
     assert_eq!(status(&err), 412);
     assert_eq!(code(&err), "PreconditionFailed");
-    let err = s3.get_object().bucket("cond").key("k").if_none_match(&etag).send().await.expect_err("304");
+    let err = s3
+        .get_object()
+        .bucket("cond")
+        .key("k")
+        .if_none_match(&etag)
+        .send()
+        .await
+        .expect_err("304");
     assert_eq!(status(&err), 304);
     let future = DateTime::from_secs(4_000_000_000);
     let past = DateTime::from_secs(1_000_000_000);
-    let err = s3.get_object().bucket("cond").key("k").if_modified_since(future).send().await.expect_err("304");
+    let err = s3
+        .get_object()
+        .bucket("cond")
+        .key("k")
+        .if_modified_since(future)
+        .send()
+        .await
+        .expect_err("304");
     assert_eq!(status(&err), 304);
-    s3.get_object().bucket("cond").key("k").if_modified_since(past).send().await.expect("modified since");
-    let err = s3.get_object().bucket("cond").key("k").if_unmodified_since(past).send().await.expect_err("412");
+    s3.get_object()
+        .bucket("cond")
+        .key("k")
+        .if_modified_since(past)
+        .send()
+        .await
+        .expect("modified since");
+    let err = s3
+        .get_object()
+        .bucket("cond")
+        .key("k")
+        .if_unmodified_since(past)
+        .send()
+        .await
+        .expect_err("412");
     assert_eq!(status(&err), 412);
-    let err = s3.head_object().bucket("cond").key("k").if_match("\"0000\"").send().await.expect_err("412");
+    let err = s3
+        .head_object()
+        .bucket("cond")
+        .key("k")
+        .if_match("\"0000\"")
+        .send()
+        .await
+        .expect_err("412");
     assert_eq!(status(&err), 412);
 }
 
@@ -171,7 +301,13 @@ async fn content_md5_is_verified() {
         .await
         .expect_err("bad digest");
     assert_eq!(code(&err), "BadDigest");
-    let err = s3.head_object().bucket("md5").key("k").send().await.expect_err("nothing stored");
+    let err = s3
+        .head_object()
+        .bucket("md5")
+        .key("k")
+        .send()
+        .await
+        .expect_err("nothing stored");
     assert_eq!(status(&err), 404);
     s3.put_object()
         .bucket("md5")
@@ -186,7 +322,15 @@ async fn content_md5_is_verified() {
 #[tokio::test]
 async fn keys_are_opaque_and_bounded() {
     let (_server, s3) = setup("keys").await;
-    for key in ["../../etc/passwd", "/abs", "a//b", "a/../../b", "%2e%2e/", "ünïcødé/ключ", " spaced "] {
+    for key in [
+        "../../etc/passwd",
+        "/abs",
+        "a//b",
+        "a/../../b",
+        "%2e%2e/",
+        "ünïcødé/ключ",
+        " spaced ",
+    ] {
         put(&s3, "keys", key, key.as_bytes()).await;
         let got = s3.get_object().bucket("keys").key(key).send().await.expect(key);
         assert_eq!(body_bytes(got).await, key.as_bytes(), "{key}");
@@ -204,7 +348,14 @@ async fn keys_are_opaque_and_bounded() {
     assert_eq!(listed.len(), 7);
     assert!(listed.contains(&"../../etc/passwd".to_owned()));
     let long = "k".repeat(1025);
-    let err = s3.put_object().bucket("keys").key(&long).body(b"x".to_vec().into()).send().await.expect_err("long");
+    let err = s3
+        .put_object()
+        .bucket("keys")
+        .key(&long)
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .expect_err("long");
     assert_eq!(code(&err), "KeyTooLongError");
     put(&s3, "keys", &"k".repeat(1024), b"max").await;
 }
@@ -215,29 +366,59 @@ async fn delete_and_delete_objects() {
     for k in ["a", "b", "c"] {
         put(&s3, "del", k, k.as_bytes()).await;
     }
-    s3.delete_object().bucket("del").key("a").send().await.expect("delete");
-    s3.delete_object().bucket("del").key("a").send().await.expect("deleting a missing key succeeds");
+    s3.delete_object()
+        .bucket("del")
+        .key("a")
+        .send()
+        .await
+        .expect("delete");
+    s3.delete_object()
+        .bucket("del")
+        .key("a")
+        .send()
+        .await
+        .expect("deleting a missing key succeeds");
     let ids = |keys: &[&str]| {
         Delete::builder()
             .set_objects(Some(
-                keys.iter().map(|k| ObjectIdentifier::builder().key(*k).build().expect("id")).collect(),
+                keys.iter()
+                    .map(|k| ObjectIdentifier::builder().key(*k).build().expect("id"))
+                    .collect(),
             ))
             .build()
             .expect("delete")
     };
-    let out = s3.delete_objects().bucket("del").delete(ids(&["b", "missing"])).send().await.expect("delete many");
+    let out = s3
+        .delete_objects()
+        .bucket("del")
+        .delete(ids(&["b", "missing"]))
+        .send()
+        .await
+        .expect("delete many");
     let deleted: Vec<_> = out.deleted().iter().filter_map(|d| d.key()).collect();
     assert_eq!(deleted, ["b", "missing"]);
     assert!(out.errors().is_empty());
     let mut quiet = ids(&["c"]);
     quiet.quiet = Some(true);
-    let out = s3.delete_objects().bucket("del").delete(quiet).send().await.expect("quiet");
+    let out = s3
+        .delete_objects()
+        .bucket("del")
+        .delete(quiet)
+        .send()
+        .await
+        .expect("quiet");
     assert!(out.deleted().is_empty());
     let left = s3.list_objects_v2().bucket("del").send().await.expect("list");
     assert_eq!(left.key_count(), Some(0));
     let keys: Vec<String> = (0..1001).map(|i| format!("k{i}")).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let err = s3.delete_objects().bucket("del").delete(ids(&refs)).send().await.expect_err("1001 keys");
+    let err = s3
+        .delete_objects()
+        .bucket("del")
+        .delete(ids(&refs))
+        .send()
+        .await
+        .expect_err("1001 keys");
     assert_eq!(code(&err), "MalformedXML");
 }
 
@@ -258,11 +439,30 @@ async fn copy_object_directives_and_conditions() {
         .expect("etag")
         .to_owned();
     s3.create_bucket().bucket("other").send().await.expect("bucket");
-    let out = s3.copy_object().bucket("other").key("dst").copy_source("copy/src key").send().await.expect("copy");
-    assert_eq!(out.copy_object_result().and_then(|r| r.e_tag()), Some(etag.as_str()));
-    let got = s3.get_object().bucket("other").key("dst").send().await.expect("get");
+    let out = s3
+        .copy_object()
+        .bucket("other")
+        .key("dst")
+        .copy_source("copy/src key")
+        .send()
+        .await
+        .expect("copy");
+    assert_eq!(
+        out.copy_object_result().and_then(|r| r.e_tag()),
+        Some(etag.as_str())
+    );
+    let got = s3
+        .get_object()
+        .bucket("other")
+        .key("dst")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(got.content_type(), Some("text/plain"));
-    assert_eq!(got.metadata().and_then(|m| m.get("m")).map(String::as_str), Some("1"));
+    assert_eq!(
+        got.metadata().and_then(|m| m.get("m")).map(String::as_str),
+        Some("1")
+    );
     assert_eq!(body_bytes(got).await, b"copy me");
 
     s3.copy_object()
@@ -275,12 +475,28 @@ async fn copy_object_directives_and_conditions() {
         .send()
         .await
         .expect("copy replace");
-    let head = s3.head_object().bucket("other").key("dst2").send().await.expect("head");
+    let head = s3
+        .head_object()
+        .bucket("other")
+        .key("dst2")
+        .send()
+        .await
+        .expect("head");
     assert_eq!(head.content_type(), Some("application/json"));
     assert_eq!(head.metadata().and_then(|m| m.get("m")), None);
-    assert_eq!(head.metadata().and_then(|m| m.get("n")).map(String::as_str), Some("2"));
+    assert_eq!(
+        head.metadata().and_then(|m| m.get("n")).map(String::as_str),
+        Some("2")
+    );
 
-    let err = s3.copy_object().bucket("copy").key("src key").copy_source("copy/src key").send().await.expect_err("self");
+    let err = s3
+        .copy_object()
+        .bucket("copy")
+        .key("src key")
+        .copy_source("copy/src key")
+        .send()
+        .await
+        .expect_err("self");
     assert_eq!(code(&err), "InvalidRequest");
     s3.copy_object()
         .bucket("copy")
@@ -310,25 +526,55 @@ async fn copy_object_directives_and_conditions() {
         .await
         .expect_err("412");
     assert_eq!(status(&err), 412);
-    let err = s3.copy_object().bucket("other").key("dst3").copy_source("copy/absent").send().await.expect_err("404");
+    let err = s3
+        .copy_object()
+        .bucket("other")
+        .key("dst3")
+        .copy_source("copy/absent")
+        .send()
+        .await
+        .expect_err("404");
     assert_eq!(code(&err), "NoSuchKey");
 }
 
 #[tokio::test]
 async fn list_objects_v2_prefix_delimiter_paging() {
     let (_server, s3) = setup("list").await;
-    for k in ["photos/2023/a.jpg", "photos/2024/b.jpg", "photos/2024/c.jpg", "readme", "videos/x.mp4", "z"] {
+    for k in [
+        "photos/2023/a.jpg",
+        "photos/2024/b.jpg",
+        "photos/2024/c.jpg",
+        "readme",
+        "videos/x.mp4",
+        "z",
+    ] {
         put(&s3, "list", k, b"x").await;
     }
-    let out = s3.list_objects_v2().bucket("list").delimiter("/").send().await.expect("list");
+    let out = s3
+        .list_objects_v2()
+        .bucket("list")
+        .delimiter("/")
+        .send()
+        .await
+        .expect("list");
     let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
     let prefixes: Vec<_> = out.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
     assert_eq!(keys, ["readme", "z"]);
     assert_eq!(prefixes, ["photos/", "videos/"]);
     assert_eq!(out.key_count(), Some(4));
-    assert!(out.contents()[0].owner().is_none(), "no owner without fetch-owner");
+    assert!(
+        out.contents()[0].owner().is_none(),
+        "no owner without fetch-owner"
+    );
 
-    let out = s3.list_objects_v2().bucket("list").prefix("photos/").delimiter("/").send().await.expect("list");
+    let out = s3
+        .list_objects_v2()
+        .bucket("list")
+        .prefix("photos/")
+        .delimiter("/")
+        .send()
+        .await
+        .expect("list");
     let prefixes: Vec<_> = out.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
     assert_eq!(prefixes, ["photos/2023/", "photos/2024/"]);
 
@@ -353,10 +599,22 @@ async fn list_objects_v2_prefix_delimiter_paging() {
         token = out.next_continuation_token().map(str::to_owned);
     }
     assert_eq!(all.len(), 6);
-    let out = s3.list_objects_v2().bucket("list").start_after("readme").send().await.expect("start-after");
+    let out = s3
+        .list_objects_v2()
+        .bucket("list")
+        .start_after("readme")
+        .send()
+        .await
+        .expect("start-after");
     let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["videos/x.mp4", "z"]);
-    let out = s3.list_objects_v2().bucket("list").max_keys(0).send().await.expect("max-keys 0");
+    let out = s3
+        .list_objects_v2()
+        .bucket("list")
+        .max_keys(0)
+        .send()
+        .await
+        .expect("max-keys 0");
     assert_eq!(out.key_count(), Some(0));
     assert_eq!(out.is_truncated(), Some(false));
 }
@@ -367,18 +625,43 @@ async fn list_objects_v1_marker_and_url_encoding() {
     for k in ["a/1", "a/2", "b c", "d+e"] {
         put(&s3, "list-v1", k, b"x").await;
     }
-    let out = s3.list_objects().bucket("list-v1").delimiter("/").max_keys(1).send().await.expect("list");
+    let out = s3
+        .list_objects()
+        .bucket("list-v1")
+        .delimiter("/")
+        .max_keys(1)
+        .send()
+        .await
+        .expect("list");
     assert_eq!(out.is_truncated(), Some(true));
     assert_eq!(out.next_marker(), Some("a/"));
-    let out = s3.list_objects().bucket("list-v1").delimiter("/").marker("a/").send().await.expect("list");
+    let out = s3
+        .list_objects()
+        .bucket("list-v1")
+        .delimiter("/")
+        .marker("a/")
+        .send()
+        .await
+        .expect("list");
     let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["b c", "d+e"]);
     assert!(out.contents()[0].owner().is_some());
     // With encoding-type=url keys come percent-encoded (aws-sdk-rust hands them over as sent).
-    let out = s3.list_objects().bucket("list-v1").encoding_type(EncodingType::Url).send().await.expect("url");
+    let out = s3
+        .list_objects()
+        .bucket("list-v1")
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .expect("url");
     let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["a/1", "a/2", "b%20c", "d%2Be"]);
     assert_eq!(out.encoding_type(), Some(&EncodingType::Url));
-    let err = s3.list_objects().bucket("nope-bucket").send().await.expect_err("missing");
+    let err = s3
+        .list_objects()
+        .bucket("nope-bucket")
+        .send()
+        .await
+        .expect_err("missing");
     assert_eq!(code(&err), "NoSuchBucket");
 }

@@ -1,13 +1,15 @@
 //! Restart persistence, graceful shutdown, and a 1 GiB object streamed with flat memory.
 
-use crate::harness::{body_bytes, md5_hex, Server};
+use crate::harness::{Server, body_bytes, md5_hex};
 use aws_sdk_s3::primitives::ByteStream;
 
 #[tokio::test]
 async fn data_survives_a_restart_byte_for_byte() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("data");
-    let payload: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let payload: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let etag;
     {
         let mut server = Server::start_on(&dir, &[]);
@@ -28,10 +30,19 @@ async fn data_survives_a_restart_byte_for_byte() {
     }
     let server = Server::start_on(&dir, &[]);
     let s3 = server.client();
-    let got = s3.get_object().bucket("keep").key("a/b/../c.bin").send().await.expect("get after restart");
+    let got = s3
+        .get_object()
+        .bucket("keep")
+        .key("a/b/../c.bin")
+        .send()
+        .await
+        .expect("get after restart");
     assert_eq!(got.e_tag(), Some(etag.as_str()));
     assert_eq!(got.content_type(), Some("application/x-test"));
-    assert_eq!(got.metadata().and_then(|m| m.get("colour")).map(String::as_str), Some("blue"));
+    assert_eq!(
+        got.metadata().and_then(|m| m.get("colour")).map(String::as_str),
+        Some("blue")
+    );
     assert_eq!(body_bytes(got).await, payload);
     assert_eq!(etag, format!("\"{}\"", md5_hex(&payload)));
     // No stray temporary files after start-up.
@@ -84,9 +95,22 @@ async fn one_gib_object_streams_with_flat_memory() {
         hex::encode(h.finalize())
     };
     let body = ByteStream::from_path(src.path()).await.expect("stream");
-    let put = s3.put_object().bucket("big").key("gib").body(body).send().await.expect("put 1 GiB");
+    let put = s3
+        .put_object()
+        .bucket("big")
+        .key("gib")
+        .body(body)
+        .send()
+        .await
+        .expect("put 1 GiB");
     assert_eq!(put.e_tag(), Some(format!("\"{expected}\"").as_str()));
-    let got = s3.get_object().bucket("big").key("gib").send().await.expect("get 1 GiB");
+    let got = s3
+        .get_object()
+        .bucket("big")
+        .key("gib")
+        .send()
+        .await
+        .expect("get 1 GiB");
     assert_eq!(got.content_length(), Some(SIZE as i64));
     let mut stream = got.body;
     let mut h = <md5::Md5 as md5::Digest>::new();

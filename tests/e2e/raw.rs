@@ -14,7 +14,10 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -22,7 +25,10 @@ impl Reply {
 pub(crate) fn send(port: u16, head: &str, body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let mut req = head.replace('\n', "\r\n");
-    req.push_str(&format!("Host: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len()));
+    req.push_str(&format!(
+        "Host: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ));
     s.write_all(req.as_bytes()).expect("write");
     s.write_all(body).expect("write body");
     let mut out = Vec::new();
@@ -30,12 +36,20 @@ pub(crate) fn send(port: u16, head: &str, body: &[u8]) -> Reply {
     let text = String::from_utf8_lossy(&out).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").expect("header end");
     let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status");
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Reply { status, headers, body: body.to_owned() }
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
 }
 
 const AUTH: &str = "Authorization: AWS4-HMAC-SHA256 Credential=s3cors/20260101/us-east-1/s3/aws4_request, \
@@ -44,7 +58,11 @@ const AUTH: &str = "Authorization: AWS4-HMAC-SHA256 Credential=s3cors/20260101/u
 #[test]
 fn errors_are_s3_documents_with_request_ids() {
     let server = Server::start();
-    let r = send(server.port, &format!("GET /no-such-bucket/key HTTP/1.1\n{AUTH}"), b"");
+    let r = send(
+        server.port,
+        &format!("GET /no-such-bucket/key HTTP/1.1\n{AUTH}"),
+        b"",
+    );
     assert_eq!(r.status, 404);
     assert_eq!(r.header("content-type"), Some("application/xml"));
     let id = r.header("x-amz-request-id").expect("request id").to_owned();
@@ -59,18 +77,39 @@ fn errors_are_s3_documents_with_request_ids() {
             r.header("x-amz-id-2").unwrap_or_default()
         )
     );
-    let again = send(server.port, &format!("GET /no-such-bucket/key HTTP/1.1\n{AUTH}"), b"");
-    assert_ne!(again.header("x-amz-request-id"), Some(id.as_str()), "ids are unique");
+    let again = send(
+        server.port,
+        &format!("GET /no-such-bucket/key HTTP/1.1\n{AUTH}"),
+        b"",
+    );
+    assert_ne!(
+        again.header("x-amz-request-id"),
+        Some(id.as_str()),
+        "ids are unique"
+    );
 }
 
 #[test]
 fn unimplemented_operations_answer_501() {
     let server = Server::start();
-    assert_eq!(send(server.port, &format!("PUT /bkt HTTP/1.1\n{AUTH}"), b"").status, 200);
-    for target in ["GET /bkt?lifecycle", "PUT /bkt?tagging", "GET /bkt/obj?acl", "PUT /bkt?policy", "GET /bkt/k?tagging"] {
+    assert_eq!(
+        send(server.port, &format!("PUT /bkt HTTP/1.1\n{AUTH}"), b"").status,
+        200
+    );
+    for target in [
+        "GET /bkt?lifecycle",
+        "PUT /bkt?tagging",
+        "GET /bkt/obj?acl",
+        "PUT /bkt?policy",
+        "GET /bkt/k?tagging",
+    ] {
         let r = send(server.port, &format!("{target} HTTP/1.1\n{AUTH}"), b"");
         assert_eq!(r.status, 501, "{target}");
-        assert!(r.body.contains("<Code>NotImplemented</Code>"), "{target}: {}", r.body);
+        assert!(
+            r.body.contains("<Code>NotImplemented</Code>"),
+            "{target}: {}",
+            r.body
+        );
     }
     let r = send(server.port, &format!("PATCH /bkt/k HTTP/1.1\n{AUTH}"), b"");
     assert_eq!(r.status, 405);
@@ -109,7 +148,11 @@ fn put_without_content_length_is_411_and_malformed_xml_is_400() {
     s.read_to_string(&mut out).expect("read");
     assert!(out.starts_with("HTTP/1.1 411"), "{out}");
     assert!(out.contains("<Code>MissingContentLength</Code>"));
-    let r = send(server.port, &format!("POST /bkt?delete HTTP/1.1\n{AUTH}"), b"<Delete><Object>");
+    let r = send(
+        server.port,
+        &format!("POST /bkt?delete HTTP/1.1\n{AUTH}"),
+        b"<Delete><Object>",
+    );
     assert_eq!(r.status, 400);
     assert!(r.body.contains("<Code>MalformedXML</Code>"));
     let bomb = br#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><Delete><Object><Key>&b;</Key></Object></Delete>"#;
@@ -149,6 +192,14 @@ fn aws_chunked_bodies_are_stored_decoded() {
     assert_eq!(r.status, 200, "{}", r.body);
     let r = send(server.port, &format!("GET /bkt/chunked HTTP/1.1\n{AUTH}"), b"");
     assert_eq!(r.body, "hello world");
-    assert_eq!(r.header("content-type"), Some("binary/octet-stream"), "S3's default content type");
-    assert_eq!(r.header("content-encoding"), None, "aws-chunked is framing, not content");
+    assert_eq!(
+        r.header("content-type"),
+        Some("binary/octet-stream"),
+        "S3's default content type"
+    );
+    assert_eq!(
+        r.header("content-encoding"),
+        None,
+        "aws-chunked is framing, not content"
+    );
 }

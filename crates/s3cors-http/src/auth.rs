@@ -21,7 +21,9 @@ pub(crate) struct Caller {
 pub(crate) fn authenticate(config: &Config, headers: &HeaderMap, query: &Query) -> Result<Caller, S3Error> {
     let claim = match headers.get(http::header::AUTHORIZATION) {
         Some(v) => {
-            let v = v.to_str().map_err(|_| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
+            let v = v
+                .to_str()
+                .map_err(|_| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
             parse_authorization(v)?
         }
         None => match parse_presigned(query)? {
@@ -33,5 +35,7 @@ pub(crate) fn authenticate(config: &Config, headers: &HeaderMap, query: &Query) 
         return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId)
             .with_element("AWSAccessKeyId", claim.credential.access_key_id));
     }
-    Ok(Caller { account_id: config.account_id.clone() })
+    Ok(Caller {
+        account_id: config.account_id.clone(),
+    })
 }

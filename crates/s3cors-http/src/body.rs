@@ -31,11 +31,16 @@ pub fn is_streaming(headers: &HeaderMap) -> bool {
 
 /// The payload length the request declares.
 pub fn declared_length(headers: &HeaderMap) -> Result<u64, S3Error> {
-    let name = if is_streaming(headers) { "x-amz-decoded-content-length" } else { "content-length" };
+    let name = if is_streaming(headers) {
+        "x-amz-decoded-content-length"
+    } else {
+        "content-length"
+    };
     match header(headers, name) {
-        Some(v) => v.trim().parse::<u64>().map_err(|_| {
-            S3Error::invalid_argument(format!("Invalid {name} header"), name, v)
-        }),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| S3Error::invalid_argument(format!("Invalid {name} header"), name, v)),
         None => Err(S3Error::new(S3ErrorCode::MissingContentLength)),
     }
 }
@@ -67,14 +72,21 @@ async fn flush(writer: Box<dyn BlobWriter>, pending: Vec<Bytes>) -> Result<Box<d
 }
 
 /// Streams a payload into a new committed blob, checking its length and `Content-MD5`.
-pub async fn ingest(store: &Arc<Store>, headers: &HeaderMap, body: Body, max: u64) -> Result<WrittenBlob, S3Error> {
+pub async fn ingest(
+    store: &Arc<Store>,
+    headers: &HeaderMap,
+    body: Body,
+    max: u64,
+) -> Result<WrittenBlob, S3Error> {
     let declared = declared_length(headers)?;
     if declared > max {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge)
             .with_element("ProposedSize", declared.to_string())
             .with_element("MaxSizeAllowed", max.to_string()));
     }
-    let expected_md5 = header(headers, "content-md5").map(s3cors_proto::parse_content_md5).transpose()?;
+    let expected_md5 = header(headers, "content-md5")
+        .map(s3cors_proto::parse_content_md5)
+        .transpose()?;
     let mut decoder = is_streaming(headers).then(ChunkedDecoder::new);
     let mut writer = store.create_blob().map_err(internal)?;
     let mut md5 = Md5::new();
@@ -82,16 +94,17 @@ pub async fn ingest(store: &Arc<Store>, headers: &HeaderMap, body: Body, max: u6
     let mut pending: Vec<Bytes> = Vec::new();
     let mut pending_len = 0usize;
     let mut body = body;
-    let mut accept = |data: Bytes, pending: &mut Vec<Bytes>, pending_len: &mut usize| -> Result<(), S3Error> {
-        size += data.len() as u64;
-        if size > declared {
-            return Err(incomplete());
-        }
-        md5.update(&data);
-        *pending_len += data.len();
-        pending.push(data);
-        Ok(())
-    };
+    let mut accept =
+        |data: Bytes, pending: &mut Vec<Bytes>, pending_len: &mut usize| -> Result<(), S3Error> {
+            size += data.len() as u64;
+            if size > declared {
+                return Err(incomplete());
+            }
+            md5.update(&data);
+            *pending_len += data.len();
+            pending.push(data);
+            Ok(())
+        };
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| incomplete())?;
         let Ok(data) = frame.into_data() else { continue };
@@ -100,7 +113,10 @@ pub async fn ingest(store: &Arc<Store>, headers: &HeaderMap, body: Body, max: u6
             Some(d) => {
                 d.push(&data);
                 while let Some(ev) = d.next_event().map_err(|e| {
-                    S3Error::with_message(S3ErrorCode::IncompleteBody, format!("Invalid aws-chunked body: {e}"))
+                    S3Error::with_message(
+                        S3ErrorCode::IncompleteBody,
+                        format!("Invalid aws-chunked body: {e}"),
+                    )
                 })? {
                     if let ChunkEvent::Data(b) = ev {
                         accept(b, &mut pending, &mut pending_len)?;
@@ -120,15 +136,18 @@ pub async fn ingest(store: &Arc<Store>, headers: &HeaderMap, body: Body, max: u6
         return Err(incomplete());
     }
     let md5: [u8; 16] = md5.finalize().into();
-    if let Some(expected) = expected_md5 {
-        if expected != md5 {
-            return Err(S3Error::new(S3ErrorCode::BadDigest)
-                .with_element("ExpectedDigest", b64(&expected))
-                .with_element("CalculatedDigest", b64(&md5)));
-        }
+    if let Some(expected) = expected_md5
+        && expected != md5
+    {
+        return Err(S3Error::new(S3ErrorCode::BadDigest)
+            .with_element("ExpectedDigest", b64(&expected))
+            .with_element("CalculatedDigest", b64(&md5)));
     }
     let writer = flush(writer, pending).await?;
-    let id = tokio::task::spawn_blocking(move || writer.commit()).await.map_err(internal)?.map_err(internal)?;
+    let id = tokio::task::spawn_blocking(move || writer.commit())
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
     Ok(WrittenBlob { id, size, md5 })
 }
 

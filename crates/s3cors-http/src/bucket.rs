@@ -9,7 +9,7 @@ use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
 
 use crate::response::{self, set_header};
-use crate::service::{blocking, no_content, owner_xml, Ctx};
+use crate::service::{Ctx, blocking, no_content, owner_xml};
 
 const US_EAST_1: &str = "us-east-1";
 
@@ -22,7 +22,10 @@ pub(crate) fn list_buckets(ctx: &Ctx) -> Result<Response, S3Error> {
     for b in buckets.iter().filter(|b| b.owner == ctx.caller.account_id) {
         w.start("Bucket");
         w.elem("Name", &b.name);
-        w.elem("CreationDate", &s3cors_proto::http::iso8601(s3cors_store::record::from_millis(b.created_ms)));
+        w.elem(
+            "CreationDate",
+            &s3cors_proto::http::iso8601(s3cors_store::record::from_millis(b.created_ms)),
+        );
         w.elem("BucketRegion", &b.region);
         w.end("Bucket");
     }
@@ -36,8 +39,9 @@ fn requested_region(constraint: Option<String>, endpoint_region: &str) -> Result
     match constraint {
         None if endpoint_region == US_EAST_1 => Ok(US_EAST_1.to_owned()),
         None => Err(S3Error::new(S3ErrorCode::IllegalLocationConstraintException)),
-        Some(c) if c == US_EAST_1 => Err(S3Error::new(S3ErrorCode::InvalidLocationConstraint)
-            .with_element("LocationConstraint", c)),
+        Some(c) if c == US_EAST_1 => {
+            Err(S3Error::new(S3ErrorCode::InvalidLocationConstraint).with_element("LocationConstraint", c))
+        }
         Some(c) if c == endpoint_region => Ok(c),
         Some(c) => Err(S3Error::with_message(
             S3ErrorCode::IllegalLocationConstraintException,
@@ -78,7 +82,10 @@ pub(crate) fn location(ctx: &Ctx) -> Result<Response, S3Error> {
     let b = ctx.app.store.bucket(&ctx.bucket)?;
     let mut w = XmlWriter::new();
     if b.region == US_EAST_1 {
-        w.raw(&format!("<LocationConstraint xmlns=\"{}\"/>", s3cors_proto::xml::S3_NS));
+        w.raw(&format!(
+            "<LocationConstraint xmlns=\"{}\"/>",
+            s3cors_proto::xml::S3_NS
+        ));
     } else {
         w.start_root("LocationConstraint");
         w.text(&b.region);
@@ -90,7 +97,10 @@ pub(crate) fn location(ctx: &Ctx) -> Result<Response, S3Error> {
 pub(crate) fn versioning(ctx: &Ctx) -> Result<Response, S3Error> {
     ctx.app.store.bucket(&ctx.bucket)?;
     let mut w = XmlWriter::new();
-    w.raw(&format!("<VersioningConfiguration xmlns=\"{}\"/>", s3cors_proto::xml::S3_NS));
+    w.raw(&format!(
+        "<VersioningConfiguration xmlns=\"{}\"/>",
+        s3cors_proto::xml::S3_NS
+    ));
     Ok(response::xml(w.finish()))
 }
 
@@ -101,10 +111,22 @@ mod tests {
     #[test]
     fn location_constraints_follow_s3() {
         assert_eq!(requested_region(None, "us-east-1").expect("default"), "us-east-1");
-        assert_eq!(requested_region(Some("eu-west-1".into()), "eu-west-1").expect("match"), "eu-west-1");
+        assert_eq!(
+            requested_region(Some("eu-west-1".into()), "eu-west-1").expect("match"),
+            "eu-west-1"
+        );
         let code = |c: Option<&str>, r: &str| requested_region(c.map(str::to_owned), r).unwrap_err().code();
-        assert_eq!(code(Some("us-east-1"), "us-east-1"), S3ErrorCode::InvalidLocationConstraint);
-        assert_eq!(code(Some("eu-west-1"), "us-east-1"), S3ErrorCode::IllegalLocationConstraintException);
-        assert_eq!(code(None, "eu-west-1"), S3ErrorCode::IllegalLocationConstraintException);
+        assert_eq!(
+            code(Some("us-east-1"), "us-east-1"),
+            S3ErrorCode::InvalidLocationConstraint
+        );
+        assert_eq!(
+            code(Some("eu-west-1"), "us-east-1"),
+            S3ErrorCode::IllegalLocationConstraintException
+        );
+        assert_eq!(
+            code(None, "eu-west-1"),
+            S3ErrorCode::IllegalLocationConstraintException
+        );
     }
 }

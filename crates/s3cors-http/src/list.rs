@@ -6,12 +6,12 @@
 
 use axum::response::Response;
 use base64::Engine as _;
-use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::S3Error;
+use s3cors_proto::xml::XmlWriter;
 use s3cors_store::{ListParams, Listed, ObjectRecord};
 
 use crate::response;
-use crate::service::{owner_xml, Ctx};
+use crate::service::{Ctx, owner_xml};
 
 const MAX_KEYS: usize = 1000;
 
@@ -47,13 +47,20 @@ impl Names {
         match ctx.query.get("encoding-type") {
             None => Ok(Names { url: false }),
             Some(v) if v.eq_ignore_ascii_case("url") => Ok(Names { url: true }),
-            Some(v) => Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", v)),
+            Some(v) => Err(S3Error::invalid_argument(
+                "Invalid Encoding Method specified in Request",
+                "encoding-type",
+                v,
+            )),
         }
     }
 
     fn elem(&self, w: &mut XmlWriter, tag: &str, value: &str) {
         if self.url {
-            w.elem(tag, &percent_encoding::utf8_percent_encode(value, URL_ENCODE).to_string());
+            w.elem(
+                tag,
+                &percent_encoding::utf8_percent_encode(value, URL_ENCODE).to_string(),
+            );
         } else {
             w.elem(tag, value);
         }
@@ -92,7 +99,11 @@ fn prefixes<V>(w: &mut XmlWriter, names: &Names, items: &[Listed<V>]) {
 fn params(ctx: &Ctx, after: Option<String>, max: usize) -> ListParams {
     ListParams {
         prefix: ctx.query.get("prefix").unwrap_or("").to_owned(),
-        delimiter: ctx.query.get("delimiter").filter(|d| !d.is_empty()).map(str::to_owned),
+        delimiter: ctx
+            .query
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned),
         after,
         max,
     }
@@ -101,7 +112,11 @@ fn params(ctx: &Ctx, after: Option<String>, max: usize) -> ListParams {
 pub(crate) fn objects_v1(ctx: &Ctx) -> Result<Response, S3Error> {
     let names = Names::from(ctx)?;
     let max = max_param(ctx, "max-keys")?;
-    let marker = ctx.query.get("marker").filter(|m| !m.is_empty()).map(str::to_owned);
+    let marker = ctx
+        .query
+        .get("marker")
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
     let p = params(ctx, marker.clone(), max);
     let page = ctx.app.store.list_objects(&ctx.bucket, &p)?;
     let mut w = XmlWriter::new();
@@ -109,10 +124,11 @@ pub(crate) fn objects_v1(ctx: &Ctx) -> Result<Response, S3Error> {
     w.elem("Name", &ctx.bucket);
     names.elem(&mut w, "Prefix", &p.prefix);
     names.elem(&mut w, "Marker", marker.as_deref().unwrap_or(""));
-    if page.truncated && p.delimiter.is_some() {
-        if let Some(last) = page.items.last() {
-            names.elem(&mut w, "NextMarker", last.name());
-        }
+    if page.truncated
+        && p.delimiter.is_some()
+        && let Some(last) = page.items.last()
+    {
+        names.elem(&mut w, "NextMarker", last.name());
     }
     w.elem("MaxKeys", &max.to_string());
     if let Some(d) = &p.delimiter {
@@ -136,7 +152,11 @@ fn decode_token(token: &str) -> Result<String, S3Error> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| {
-            S3Error::invalid_argument("The continuation token provided is incorrect", "continuation-token", token)
+            S3Error::invalid_argument(
+                "The continuation token provided is incorrect",
+                "continuation-token",
+                token,
+            )
         })
 }
 
@@ -159,10 +179,13 @@ pub(crate) fn objects_v2(ctx: &Ctx) -> Result<Response, S3Error> {
     if let Some(t) = token {
         w.elem("ContinuationToken", t);
     }
-    if page.truncated {
-        if let Some(last) = page.items.last() {
-            w.elem("NextContinuationToken", &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last.name()));
-        }
+    if page.truncated
+        && let Some(last) = page.items.last()
+    {
+        w.elem(
+            "NextContinuationToken",
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last.name()),
+        );
     }
     w.elem("KeyCount", &page.items.len().to_string());
     w.elem("MaxKeys", &max.to_string());
@@ -189,7 +212,10 @@ pub(crate) fn uploads(ctx: &Ctx) -> Result<Response, S3Error> {
     let names = Names::from(ctx)?;
     let max = max_param(ctx, "max-uploads")?;
     let key_marker = ctx.query.get("key-marker").filter(|s| !s.is_empty());
-    let id_marker = ctx.query.get("upload-id-marker").filter(|s| !s.is_empty() && key_marker.is_some());
+    let id_marker = ctx
+        .query
+        .get("upload-id-marker")
+        .filter(|s| !s.is_empty() && key_marker.is_some());
     let p = params(ctx, key_marker.map(str::to_owned), max);
     let page = ctx.app.store.list_uploads(&ctx.bucket, &p, id_marker)?;
     let mut w = XmlWriter::new();
@@ -219,7 +245,10 @@ pub(crate) fn uploads(ctx: &Ctx) -> Result<Response, S3Error> {
             owner_xml(&mut w, "Initiator", &rec.owner);
             owner_xml(&mut w, "Owner", &rec.owner);
             w.elem("StorageClass", "STANDARD");
-            w.elem("Initiated", &s3cors_proto::http::iso8601(s3cors_store::record::from_millis(rec.initiated_ms)));
+            w.elem(
+                "Initiated",
+                &s3cors_proto::http::iso8601(s3cors_store::record::from_millis(rec.initiated_ms)),
+            );
             w.end("Upload");
         }
     }
@@ -227,4 +256,3 @@ pub(crate) fn uploads(ctx: &Ctx) -> Result<Response, S3Error> {
     w.end("ListMultipartUploadsResult");
     Ok(response::xml(w.finish()))
 }
-

@@ -34,7 +34,11 @@ pub(crate) fn from_headers(headers: &HeaderMap) -> Result<ObjectMeta, S3Error> {
         content_encoding: header(headers, "content-encoding")
             .map(|v| {
                 // `aws-chunked` describes the request framing, not the object.
-                v.split(',').map(str::trim).filter(|c| !c.eq_ignore_ascii_case("aws-chunked")).collect::<Vec<_>>().join(",")
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.eq_ignore_ascii_case("aws-chunked"))
+                    .collect::<Vec<_>>()
+                    .join(",")
             })
             .filter(|v| !v.is_empty()),
         content_disposition: header(headers, "content-disposition"),
@@ -47,14 +51,31 @@ pub(crate) fn from_headers(headers: &HeaderMap) -> Result<ObjectMeta, S3Error> {
 
 /// Puts an object's stored headers on a GET/HEAD response, with `response-*` overrides.
 pub(crate) fn apply(resp: &mut Response, meta: &ObjectMeta, query: &Query) {
-    let pick = |stored: &Option<String>, param: &str| query.get(param).map(str::to_owned).or_else(|| stored.clone());
+    let pick =
+        |stored: &Option<String>, param: &str| query.get(param).map(str::to_owned).or_else(|| stored.clone());
     let content_type = pick(&meta.content_type, "response-content-type");
-    set_header(resp, "content-type", content_type.as_deref().unwrap_or("binary/octet-stream"));
+    set_header(
+        resp,
+        "content-type",
+        content_type.as_deref().unwrap_or("binary/octet-stream"),
+    );
     let pairs = [
-        ("content-encoding", pick(&meta.content_encoding, "response-content-encoding")),
-        ("content-disposition", pick(&meta.content_disposition, "response-content-disposition")),
-        ("content-language", pick(&meta.content_language, "response-content-language")),
-        ("cache-control", pick(&meta.cache_control, "response-cache-control")),
+        (
+            "content-encoding",
+            pick(&meta.content_encoding, "response-content-encoding"),
+        ),
+        (
+            "content-disposition",
+            pick(&meta.content_disposition, "response-content-disposition"),
+        ),
+        (
+            "content-language",
+            pick(&meta.content_language, "response-content-language"),
+        ),
+        (
+            "cache-control",
+            pick(&meta.cache_control, "response-cache-control"),
+        ),
         ("expires", pick(&meta.expires, "response-expires")),
     ];
     for (name, value) in pairs {
@@ -63,9 +84,10 @@ pub(crate) fn apply(resp: &mut Response, meta: &ObjectMeta, query: &Query) {
         }
     }
     for (k, v) in &meta.user {
-        if let (Ok(name), Ok(value)) =
-            (http::HeaderName::try_from(format!("x-amz-meta-{k}")), http::HeaderValue::from_str(v))
-        {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(format!("x-amz-meta-{k}")),
+            http::HeaderValue::from_str(v),
+        ) {
             resp.headers_mut().append(name, value);
         }
     }

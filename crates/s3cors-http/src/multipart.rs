@@ -9,11 +9,11 @@ use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::UploadRecord;
 
-use crate::body::{ingest, read_small, MAX_SINGLE_PUT};
+use crate::body::{MAX_SINGLE_PUT, ingest, read_small};
 use crate::meta;
 use crate::object::copy_source_record;
 use crate::response::{self, set_header};
-use crate::service::{blocking, no_content, owner_xml, Ctx};
+use crate::service::{Ctx, blocking, no_content, owner_xml};
 
 const MAX_PART_NUMBER: u32 = 10_000;
 
@@ -71,7 +71,10 @@ fn copy_range(value: &str, size: u64) -> Result<(u64, u64), S3Error> {
     };
     let spec = value.trim().strip_prefix("bytes=").ok_or_else(invalid)?;
     let (a, b) = spec.split_once('-').ok_or_else(invalid)?;
-    let (a, b) = (a.parse::<u64>().map_err(|_| invalid())?, b.parse::<u64>().map_err(|_| invalid())?);
+    let (a, b) = (
+        a.parse::<u64>().map_err(|_| invalid())?,
+        b.parse::<u64>().map_err(|_| invalid())?,
+    );
     if a > b {
         return Err(invalid());
     }
@@ -88,7 +91,10 @@ pub(crate) async fn upload_part_copy(ctx: &Ctx) -> Result<Response, S3Error> {
     let number = part_number(ctx)?;
     let up = upload(ctx)?;
     let (_, _, src) = copy_source_record(ctx)?;
-    let range = ctx.header("x-amz-copy-source-range").map(|r| copy_range(r, src.size)).transpose()?;
+    let range = ctx
+        .header("x-amz-copy-source-range")
+        .map(|r| copy_range(r, src.size))
+        .transpose()?;
     let store = ctx.app.store.clone();
     let part = blocking(move || {
         let blob = store.copy_blob(&src.blob, range)?;
@@ -97,7 +103,10 @@ pub(crate) async fn upload_part_copy(ctx: &Ctx) -> Result<Response, S3Error> {
     .await?;
     let mut w = XmlWriter::new();
     w.start_root("CopyPartResult");
-    w.elem("LastModified", &s3cors_proto::http::iso8601(s3cors_store::record::from_millis(part.modified_ms)));
+    w.elem(
+        "LastModified",
+        &s3cors_proto::http::iso8601(s3cors_store::record::from_millis(part.modified_ms)),
+    );
     w.elem("ETag", &part.etag());
     w.end("CopyPartResult");
     Ok(response::xml(w.finish()))
@@ -153,7 +162,13 @@ pub(crate) fn list_parts(ctx: &Ctx) -> Result<Response, S3Error> {
             )
         })?,
     };
-    let parts: Vec<_> = ctx.app.store.parts(&up.upload_id)?.into_iter().filter(|p| p.number > marker).collect();
+    let parts: Vec<_> = ctx
+        .app
+        .store
+        .parts(&up.upload_id)?
+        .into_iter()
+        .filter(|p| p.number > marker)
+        .collect();
     let truncated = parts.len() > max;
     let shown = &parts[..parts.len().min(max)];
     let mut w = XmlWriter::new();
@@ -165,13 +180,19 @@ pub(crate) fn list_parts(ctx: &Ctx) -> Result<Response, S3Error> {
     owner_xml(&mut w, "Owner", &up.owner);
     w.elem("StorageClass", "STANDARD");
     w.elem("PartNumberMarker", &marker.to_string());
-    w.elem("NextPartNumberMarker", &shown.last().map_or(0, |p| p.number).to_string());
+    w.elem(
+        "NextPartNumberMarker",
+        &shown.last().map_or(0, |p| p.number).to_string(),
+    );
     w.elem("MaxParts", &max.to_string());
     w.elem("IsTruncated", if truncated { "true" } else { "false" });
     for p in shown {
         w.start("Part");
         w.elem("PartNumber", &p.number.to_string());
-        w.elem("LastModified", &s3cors_proto::http::iso8601(s3cors_store::record::from_millis(p.modified_ms)));
+        w.elem(
+            "LastModified",
+            &s3cors_proto::http::iso8601(s3cors_store::record::from_millis(p.modified_ms)),
+        );
         w.elem("ETag", &p.etag());
         w.elem("Size", &p.size.to_string());
         w.end("Part");
@@ -187,8 +208,17 @@ mod tests {
     #[test]
     fn copy_ranges() {
         assert_eq!(copy_range("bytes=0-9", 10).expect("ok"), (0, 9));
-        assert_eq!(copy_range("bytes=0-10", 10).unwrap_err().code(), S3ErrorCode::InvalidRange);
-        assert_eq!(copy_range("bytes=5-1", 10).unwrap_err().code(), S3ErrorCode::InvalidArgument);
-        assert_eq!(copy_range("0-1", 10).unwrap_err().code(), S3ErrorCode::InvalidArgument);
+        assert_eq!(
+            copy_range("bytes=0-10", 10).unwrap_err().code(),
+            S3ErrorCode::InvalidRange
+        );
+        assert_eq!(
+            copy_range("bytes=5-1", 10).unwrap_err().code(),
+            S3ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            copy_range("0-1", 10).unwrap_err().code(),
+            S3ErrorCode::InvalidArgument
+        );
     }
 }

@@ -5,17 +5,19 @@
 use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
-use s3cors_proto::http::{evaluate_conditions, evaluate_copy_conditions, parse_range, Conditions, Precondition};
+use s3cors_proto::http::{
+    Conditions, Precondition, evaluate_conditions, evaluate_copy_conditions, parse_range,
+};
 use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::{BlobReader, ObjectRecord};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use crate::body::{ingest, read_small, MAX_SINGLE_PUT};
-use crate::response::{self, set_header};
-use crate::service::{blocking, no_content, Ctx};
+use crate::body::{MAX_SINGLE_PUT, ingest, read_small};
 use crate::meta;
+use crate::response::{self, set_header};
+use crate::service::{Ctx, blocking, no_content};
 
 pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let meta = meta::from_headers(&ctx.headers)?;
@@ -32,12 +34,21 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
 
 fn conditions(ctx: &Ctx, prefix: &str) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
     let h = |n: &str| ctx.header(&format!("{prefix}{n}")).map(str::to_owned);
-    (h("if-match"), h("if-none-match"), h("if-modified-since"), h("if-unmodified-since"))
+    (
+        h("if-match"),
+        h("if-none-match"),
+        h("if-modified-since"),
+        h("if-unmodified-since"),
+    )
 }
 
 fn validators(resp: &mut Response, rec: &ObjectRecord) {
     set_header(resp, "etag", &rec.etag);
-    set_header(resp, "last-modified", &s3cors_proto::http::http_date(rec.modified()));
+    set_header(
+        resp,
+        "last-modified",
+        &s3cors_proto::http::http_date(rec.modified()),
+    );
 }
 
 pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
@@ -57,7 +68,9 @@ pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
             return Ok(resp);
         }
         Precondition::Failed => {
-            return Err(S3Error::new(S3ErrorCode::PreconditionFailed).with_element("Condition", condition_name(&c)));
+            return Err(
+                S3Error::new(S3ErrorCode::PreconditionFailed).with_element("Condition", condition_name(&c))
+            );
         }
     }
     let range = parse_range(ctx.header("range"), rec.size)?;
@@ -75,7 +88,9 @@ pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
             }
             BlobReader::File(f) => {
                 let mut f = tokio::fs::File::from_std(f);
-                f.seek(std::io::SeekFrom::Start(start)).await.map_err(|_| S3Error::internal())?;
+                f.seek(std::io::SeekFrom::Start(start))
+                    .await
+                    .map_err(|_| S3Error::internal())?;
                 Body::from_stream(ReaderStream::with_capacity(f.take(len), 256 * 1024))
             }
         };
@@ -83,19 +98,31 @@ pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
     };
     if let Some(r) = range {
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
-        set_header(&mut resp, "content-range", &format!("bytes {}-{}/{}", r.start, r.end, rec.size));
+        set_header(
+            &mut resp,
+            "content-range",
+            &format!("bytes {}-{}/{}", r.start, r.end, rec.size),
+        );
     }
     validators(&mut resp, &rec);
     set_header(&mut resp, "accept-ranges", "bytes");
     meta::apply(&mut resp, &rec.meta, &ctx.query);
     if !rec.part_sizes.is_empty() {
-        set_header(&mut resp, "x-amz-mp-parts-count", &rec.part_sizes.len().to_string());
+        set_header(
+            &mut resp,
+            "x-amz-mp-parts-count",
+            &rec.part_sizes.len().to_string(),
+        );
     }
     Ok(resp)
 }
 
 fn condition_name(c: &Conditions<'_>) -> &'static str {
-    if c.if_match.is_some() { "If-Match" } else { "If-Unmodified-Since" }
+    if c.if_match.is_some() {
+        "If-Match"
+    } else {
+        "If-Unmodified-Since"
+    }
 }
 
 pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
@@ -162,9 +189,14 @@ pub(crate) fn copy_source(ctx: &Ctx) -> Result<(String, String), S3Error> {
         None => (raw, None),
     };
     if version.is_some_and(|v| v != "null") {
-        return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid version id specified"));
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Invalid version id specified",
+        ));
     }
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| invalid())?;
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .map_err(|_| invalid())?;
     let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
     let (bucket, key) = decoded.split_once('/').ok_or_else(invalid)?;
     if bucket.is_empty() || key.is_empty() {
@@ -197,7 +229,11 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
         Some(d) if d.eq_ignore_ascii_case("COPY") => false,
         Some(d) if d.eq_ignore_ascii_case("REPLACE") => true,
         Some(d) => {
-            return Err(S3Error::invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", d));
+            return Err(S3Error::invalid_argument(
+                "Unknown metadata directive.",
+                "x-amz-metadata-directive",
+                d,
+            ));
         }
     };
     if src_bucket == ctx.bucket && src_key == ctx.key && !replace {
@@ -213,7 +249,11 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
             "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
         ));
     }
-    let meta = if replace { meta::from_headers(&ctx.headers)? } else { src.meta.clone() };
+    let meta = if replace {
+        meta::from_headers(&ctx.headers)?
+    } else {
+        src.meta.clone()
+    };
     let store = ctx.app.store.clone();
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let rec = blocking(move || {

@@ -57,7 +57,8 @@ impl Default for RequestIds {
 /// A 200 response with an XML document.
 pub fn xml(body: String) -> Response {
     let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     resp
 }
 

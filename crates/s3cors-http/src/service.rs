@@ -7,17 +7,17 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use axum::Router;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use s3cors_proto::endpoint::virtual_host_bucket;
-use s3cors_proto::{classify, Op, Query, RequestTarget, S3Error, S3ErrorCode};
+use s3cors_proto::{Op, Query, RequestTarget, S3Error, S3ErrorCode, classify};
 
-use crate::auth::{authenticate, Caller};
+use crate::auth::{Caller, authenticate};
 use crate::response::{self, RequestIds};
-use crate::{bucket, list, multipart, object, App};
+use crate::{App, bucket, list, multipart, object};
 
 /// The service as an axum router.
 pub fn router(app: Arc<App>) -> Router {
@@ -78,7 +78,10 @@ fn internal_endpoint(path: &str) -> Option<Response> {
     match path {
         "/_s3cors/health" => {
             let mut r = Response::new(Body::from("{\"status\":\"ok\"}"));
-            r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             Some(r)
         }
         _ => None,
@@ -88,11 +91,12 @@ fn internal_endpoint(path: &str) -> Option<Response> {
 async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
     let (parts, body) = req.into_parts();
     let host = host_of(&Request::from_parts(parts.clone(), Body::empty()));
-    let vhost = host.as_deref().and_then(|h| virtual_host_bucket(h, &app.config.domains)).is_some();
-    if !vhost {
-        if let Some(resp) = internal_endpoint(parts.uri.path()) {
-            return Ok((None, resp));
-        }
+    let vhost = host
+        .as_deref()
+        .and_then(|h| virtual_host_bucket(h, &app.config.domains))
+        .is_some();
+    if !vhost && let Some(resp) = internal_endpoint(parts.uri.path()) {
+        return Ok((None, resp));
     }
     let query = Query::parse(parts.uri.query().unwrap_or("")).map_err(|e| (None, e))?;
     let target = RequestTarget {
@@ -106,15 +110,19 @@ async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
     let op = ep.op;
     let fail = |e: S3Error| (Some(op), e);
     if op == Op::Preflight {
-        return Err(fail(S3Error::with_message(S3ErrorCode::NotImplemented, "CORS is not available yet")));
+        return Err(fail(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            "CORS is not available yet",
+        )));
     }
     let caller = authenticate(&app.config, &parts.headers, &query).map_err(fail)?;
-    if let Some(bucket) = &ep.bucket {
-        if op != Op::CreateBucket && op != Op::ListBuckets {
-            // Names that can never exist are simply absent, as in S3.
-            if s3cors_proto::names::validate_bucket_name(bucket).is_err() {
-                return Err(fail(S3Error::no_such_bucket(bucket)));
-            }
+    if let Some(bucket) = &ep.bucket
+        && op != Op::CreateBucket
+        && op != Op::ListBuckets
+    {
+        // Names that can never exist are simply absent, as in S3.
+        if s3cors_proto::names::validate_bucket_name(bucket).is_err() {
+            return Err(fail(S3Error::no_such_bucket(bucket)));
         }
     }
     if let Some(key) = &ep.key {

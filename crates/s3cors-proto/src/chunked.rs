@@ -79,7 +79,10 @@ impl Default for ChunkedDecoder {
 impl ChunkedDecoder {
     /// A decoder at the start of a body.
     pub fn new() -> Self {
-        ChunkedDecoder { buf: BytesMut::new(), state: State::Header }
+        ChunkedDecoder {
+            buf: BytesMut::new(),
+            state: State::Header,
+        }
     }
 
     /// Appends received bytes.
@@ -110,7 +113,9 @@ impl ChunkedDecoder {
                 }
                 let line = self.buf.split_to(pos);
                 self.buf.advance(2);
-                String::from_utf8(line.to_vec()).map(Some).map_err(|_| ChunkedError::BadHeader)
+                String::from_utf8(line.to_vec())
+                    .map(Some)
+                    .map_err(|_| ChunkedError::BadHeader)
             }
             None if self.buf.len() > MAX_LINE => Err(ChunkedError::LineTooLong),
             None => Ok(None),
@@ -122,7 +127,9 @@ impl ChunkedDecoder {
         loop {
             match self.state {
                 State::Header => {
-                    let Some(line) = self.take_line()? else { return Ok(None) };
+                    let Some(line) = self.take_line()? else {
+                        return Ok(None);
+                    };
                     let (size, ext) = line.split_once(';').unwrap_or((&line, ""));
                     let size = size.trim();
                     if size.is_empty() || size.len() > 16 {
@@ -132,20 +139,33 @@ impl ChunkedDecoder {
                     let signature = if ext.is_empty() {
                         None
                     } else {
-                        let sig = ext.trim().strip_prefix("chunk-signature=").ok_or(ChunkedError::BadHeader)?;
+                        let sig = ext
+                            .trim()
+                            .strip_prefix("chunk-signature=")
+                            .ok_or(ChunkedError::BadHeader)?;
                         Some(sig.to_owned())
                     };
-                    self.state = if size == 0 { State::Trailers } else { State::Data(size) };
+                    self.state = if size == 0 {
+                        State::Trailers
+                    } else {
+                        State::Data(size)
+                    };
                     return Ok(Some(ChunkEvent::Chunk { size, signature }));
                 }
                 State::Data(remaining) => {
                     if self.buf.is_empty() {
                         return Ok(None);
                     }
-                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(self.buf.len());
+                    let n = usize::try_from(remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(self.buf.len());
                     let data = self.buf.split_to(n).freeze();
                     let left = remaining - n as u64;
-                    self.state = if left == 0 { State::DataCrlf } else { State::Data(left) };
+                    self.state = if left == 0 {
+                        State::DataCrlf
+                    } else {
+                        State::Data(left)
+                    };
                     return Ok(Some(ChunkEvent::Data(data)));
                 }
                 State::DataCrlf => {
@@ -159,7 +179,9 @@ impl ChunkedDecoder {
                     self.state = State::Header;
                 }
                 State::Trailers => {
-                    let Some(line) = self.take_line()? else { return Ok(None) };
+                    let Some(line) = self.take_line()? else {
+                        return Ok(None);
+                    };
                     if line.is_empty() {
                         self.state = State::Done;
                         return Ok(Some(ChunkEvent::End));
@@ -246,11 +268,23 @@ mod tests {
     #[test]
     fn malformed_framing() {
         assert_eq!(decode_all(b"zz\r\n", 100).unwrap_err(), ChunkedError::BadHeader);
-        assert_eq!(decode_all(b"5\r\nhelloXX", 100).unwrap_err(), ChunkedError::MissingCrlf);
+        assert_eq!(
+            decode_all(b"5\r\nhelloXX", 100).unwrap_err(),
+            ChunkedError::MissingCrlf
+        );
         assert_eq!(decode_all(b"5\r\nhel", 100).unwrap_err(), ChunkedError::Truncated);
-        assert_eq!(decode_all(b"5;foo=bar\r\nhello\r\n", 100).unwrap_err(), ChunkedError::BadHeader);
-        assert_eq!(decode_all(&[b'1'; 5000], 100).unwrap_err(), ChunkedError::LineTooLong);
-        assert_eq!(decode_all(b"0\r\nnocolon\r\n\r\n", 100).unwrap_err(), ChunkedError::BadTrailer);
+        assert_eq!(
+            decode_all(b"5;foo=bar\r\nhello\r\n", 100).unwrap_err(),
+            ChunkedError::BadHeader
+        );
+        assert_eq!(
+            decode_all(&[b'1'; 5000], 100).unwrap_err(),
+            ChunkedError::LineTooLong
+        );
+        assert_eq!(
+            decode_all(b"0\r\nnocolon\r\n\r\n", 100).unwrap_err(),
+            ChunkedError::BadTrailer
+        );
     }
 
     proptest! {

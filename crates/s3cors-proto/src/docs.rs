@@ -26,7 +26,10 @@ pub fn parse_create_bucket(body: &[u8]) -> Result<Option<String>, S3Error> {
         return Ok(None);
     }
     let el = root(body, "CreateBucketConfiguration")?;
-    Ok(el.child_text("LocationConstraint").filter(|s| !s.is_empty()).map(str::to_owned))
+    Ok(el
+        .child_text("LocationConstraint")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned))
 }
 
 /// One entry of a DeleteObjects request.
@@ -88,8 +91,10 @@ pub fn parse_complete_multipart(body: &[u8]) -> Result<Vec<CompletedPart>, S3Err
     let el = root(body, "CompleteMultipartUpload")?;
     let mut parts = Vec::new();
     for p in el.children_named("Part") {
-        let part_number =
-            p.child_text("PartNumber").and_then(|n| n.parse::<u32>().ok()).ok_or_else(malformed)?;
+        let part_number = p
+            .child_text("PartNumber")
+            .and_then(|n| n.parse::<u32>().ok())
+            .ok_or_else(malformed)?;
         let etag = p.child_text("ETag").ok_or_else(malformed)?.to_owned();
         parts.push(CompletedPart { part_number, etag });
     }
@@ -108,7 +113,10 @@ mod tests {
         assert_eq!(parse_create_bucket(b"").expect("empty"), None);
         let doc = br#"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
             <LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>"#;
-        assert_eq!(parse_create_bucket(doc).expect("valid").as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            parse_create_bucket(doc).expect("valid").as_deref(),
+            Some("eu-west-1")
+        );
         assert!(parse_create_bucket(b"<Other/>").is_err());
     }
 
@@ -123,18 +131,42 @@ mod tests {
         assert!(d.quiet);
         assert_eq!(d.objects.len(), 2);
         assert_eq!(d.objects[1].key, "sample2.txt");
-        assert_eq!(d.objects[1].version_id.as_deref(), Some("OYcLXagmS.WaD..oyH4KRguB95_YhLs7"));
+        assert_eq!(
+            d.objects[1].version_id.as_deref(),
+            Some("OYcLXagmS.WaD..oyH4KRguB95_YhLs7")
+        );
     }
 
     #[test]
     fn delete_objects_limits() {
-        let many = format!("<Delete>{}</Delete>", "<Object><Key>k</Key></Object>".repeat(1001));
-        assert_eq!(parse_delete(many.as_bytes()).unwrap_err().code(), S3ErrorCode::MalformedXML);
-        let max = format!("<Delete>{}</Delete>", "<Object><Key>k</Key></Object>".repeat(1000));
-        assert_eq!(parse_delete(max.as_bytes()).expect("1000 is allowed").objects.len(), 1000);
+        let many = format!(
+            "<Delete>{}</Delete>",
+            "<Object><Key>k</Key></Object>".repeat(1001)
+        );
+        assert_eq!(
+            parse_delete(many.as_bytes()).unwrap_err().code(),
+            S3ErrorCode::MalformedXML
+        );
+        let max = format!(
+            "<Delete>{}</Delete>",
+            "<Object><Key>k</Key></Object>".repeat(1000)
+        );
+        assert_eq!(
+            parse_delete(max.as_bytes())
+                .expect("1000 is allowed")
+                .objects
+                .len(),
+            1000
+        );
         assert!(parse_delete(b"<Delete></Delete>").is_err());
         assert!(parse_delete(b"<Delete><Object></Object></Delete>").is_err());
-        assert_eq!(parse_delete(b"<Delete><Object><Key> a </Key></Object></Delete>").expect("ok").objects[0].key, " a ");
+        assert_eq!(
+            parse_delete(b"<Delete><Object><Key> a </Key></Object></Delete>")
+                .expect("ok")
+                .objects[0]
+                .key,
+            " a "
+        );
     }
 
     /// The sample request of the CompleteMultipartUpload API reference.

@@ -143,8 +143,17 @@ const UNIMPLEMENTED_BUCKET_SUBRESOURCES: &[&str] = &[
 ];
 
 /// Object sub-resources S3 knows but s3cors does not implement.
-const UNIMPLEMENTED_OBJECT_SUBRESOURCES: &[&str] =
-    &["acl", "attributes", "legal-hold", "renameObject", "restore", "retention", "select", "tagging", "torrent"];
+const UNIMPLEMENTED_OBJECT_SUBRESOURCES: &[&str] = &[
+    "acl",
+    "attributes",
+    "legal-hold",
+    "renameObject",
+    "restore",
+    "retention",
+    "select",
+    "tagging",
+    "torrent",
+];
 
 /// Strips a port from a `Host` value (`host:port`, `[v6]:port`).
 fn host_without_port(host: &str) -> &str {
@@ -180,14 +189,22 @@ pub fn classify(target: &RequestTarget<'_>, domains: &[String]) -> Result<Endpoi
     let (bucket, key, style) = match vhost {
         Some(bucket) => {
             let key = decode_path(path)?;
-            (Some(bucket.to_owned()), (!key.is_empty()).then_some(key), Style::VirtualHosted)
+            (
+                Some(bucket.to_owned()),
+                (!key.is_empty()).then_some(key),
+                Style::VirtualHosted,
+            )
         }
         None => match path.split_once('/') {
             None if path.is_empty() => (None, None, Style::Path),
             None => (Some(decode_path(path)?), None, Style::Path),
             Some((b, k)) => {
                 let key = decode_path(k)?;
-                (Some(decode_path(b)?), (!key.is_empty()).then_some(key), Style::Path)
+                (
+                    Some(decode_path(b)?),
+                    (!key.is_empty()).then_some(key),
+                    Style::Path,
+                )
             }
         },
     };
@@ -197,7 +214,12 @@ pub fn classify(target: &RequestTarget<'_>, domains: &[String]) -> Result<Endpoi
         (Some(_), None) => bucket_op(target.method, target.query)?,
         (Some(_), Some(_)) => object_op(target.method, target.query, target.copy_source)?,
     };
-    Ok(Endpoint { op, bucket, key, style })
+    Ok(Endpoint {
+        op,
+        bucket,
+        key,
+        style,
+    })
 }
 
 fn method_not_allowed() -> S3Error {
@@ -272,12 +294,22 @@ mod tests {
     fn run(method: &str, host: &str, uri: &str, copy: bool) -> Result<Endpoint, S3Error> {
         let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
         let query = Query::parse(query).expect("query");
-        classify(&RequestTarget { method, host: Some(host), path, query: &query, copy_source: copy }, &domains())
+        classify(
+            &RequestTarget {
+                method,
+                host: Some(host),
+                path,
+                query: &query,
+                copy_source: copy,
+            },
+            &domains(),
+        )
     }
 
     /// `(method, host, uri, copy-source?, op, bucket, key)`, from the request examples of the S3 API
     /// reference, in both addressing styles.
     #[test]
+    #[allow(clippy::type_complexity)]
     fn classifies_aws_doc_examples() {
         use Op::*;
         let h = "127.0.0.1:9000";
@@ -328,17 +360,33 @@ mod tests {
             assert_eq!(ep.op, op, "{method} {host}{uri}");
             assert_eq!(ep.bucket.as_deref(), bucket, "{method} {host}{uri}");
             assert_eq!(ep.key.as_deref(), key, "{method} {host}{uri}");
-            let style = if host == h || host == "localhost:9000" { Style::Path } else { Style::VirtualHosted };
+            let style = if host == h || host == "localhost:9000" {
+                Style::Path
+            } else {
+                Style::VirtualHosted
+            };
             assert_eq!(ep.style, style, "{method} {host}{uri}");
         }
     }
 
     #[test]
     fn rejects_what_s3_rejects() {
-        assert_eq!(run("POST", "h", "/", false).unwrap_err().code(), S3ErrorCode::MethodNotAllowed);
-        assert_eq!(run("PATCH", "h", "/b/k", false).unwrap_err().code(), S3ErrorCode::MethodNotAllowed);
-        assert_eq!(run("GET", "h", "/b/%ff", false).unwrap_err().code(), S3ErrorCode::InvalidURI);
-        assert_eq!(run("POST", "h", "/b?cors", false).unwrap_err().code(), S3ErrorCode::MethodNotAllowed);
+        assert_eq!(
+            run("POST", "h", "/", false).unwrap_err().code(),
+            S3ErrorCode::MethodNotAllowed
+        );
+        assert_eq!(
+            run("PATCH", "h", "/b/k", false).unwrap_err().code(),
+            S3ErrorCode::MethodNotAllowed
+        );
+        assert_eq!(
+            run("GET", "h", "/b/%ff", false).unwrap_err().code(),
+            S3ErrorCode::InvalidURI
+        );
+        assert_eq!(
+            run("POST", "h", "/b?cors", false).unwrap_err().code(),
+            S3ErrorCode::MethodNotAllowed
+        );
     }
 
     #[test]

@@ -162,7 +162,9 @@ impl S3ErrorCode {
                 "The unspecified location constraint is incompatible for the region specific endpoint \
                  this request was sent to."
             }
-            IncompleteBody => "You did not provide the number of bytes specified by the Content-Length HTTP header",
+            IncompleteBody => {
+                "You did not provide the number of bytes specified by the Content-Length HTTP header"
+            }
             InternalError => "We encountered an internal error. Please try again.",
             InvalidAccessKeyId => "The AWS Access Key Id you provided does not exist in our records.",
             InvalidArgument => "Invalid Argument",
@@ -176,7 +178,9 @@ impl S3ErrorCode {
                 "One or more of the specified parts could not be found.  The part may not have been \
                  uploaded, or the specified entity tag may not match the part's entity tag."
             }
-            InvalidPartOrder => "The list of parts was not in ascending order. Parts must be ordered by part number.",
+            InvalidPartOrder => {
+                "The list of parts was not in ascending order. Parts must be ordered by part number."
+            }
             InvalidRange => "The requested range is not satisfiable",
             InvalidRequest => "Invalid Request",
             InvalidURI => "Couldn't parse the specified URI.",
@@ -234,7 +238,12 @@ impl S3Error {
 
     /// An error with a specific message.
     pub fn with_message(code: S3ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        S3Error(Box::new(Inner { code, message: message.into(), extra: Vec::new(), headers: Vec::new() }))
+        S3Error(Box::new(Inner {
+            code,
+            message: message.into(),
+            extra: Vec::new(),
+            headers: Vec::new(),
+        }))
     }
 
     /// Adds an element after `Message` (e.g. `BucketName`, `Key`, `ArgumentName`).

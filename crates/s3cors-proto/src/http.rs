@@ -6,8 +6,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::error::{S3Error, S3ErrorCode};
 
@@ -38,11 +38,15 @@ impl ByteRange {
 /// ranges, or syntactically invalid). An unsatisfiable range is `InvalidRange` (416).
 pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<ByteRange>, S3Error> {
     let Some(header) = header else { return Ok(None) };
-    let Some(spec) = header.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         return Ok(None);
     }
-    let Some((first, last)) = spec.trim().split_once('-') else { return Ok(None) };
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
     let (first, last) = (first.trim(), last.trim());
     let unsatisfiable = || {
         S3Error::new(S3ErrorCode::InvalidRange)
@@ -50,17 +54,26 @@ pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<ByteRange>,
             .with_element("ActualObjectSize", size.to_string())
     };
     let range = if first.is_empty() {
-        let Ok(suffix) = last.parse::<u64>() else { return Ok(None) };
+        let Ok(suffix) = last.parse::<u64>() else {
+            return Ok(None);
+        };
         if suffix == 0 || size == 0 {
             return Err(unsatisfiable());
         }
-        ByteRange { start: size.saturating_sub(suffix), end: size - 1 }
+        ByteRange {
+            start: size.saturating_sub(suffix),
+            end: size - 1,
+        }
     } else {
-        let Ok(start) = first.parse::<u64>() else { return Ok(None) };
+        let Ok(start) = first.parse::<u64>() else {
+            return Ok(None);
+        };
         let end = if last.is_empty() {
             u64::MAX
         } else {
-            let Ok(end) = last.parse::<u64>() else { return Ok(None) };
+            let Ok(end) = last.parse::<u64>() else {
+                return Ok(None);
+            };
             if end < start {
                 return Ok(None);
             }
@@ -69,7 +82,10 @@ pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<ByteRange>,
         if start >= size {
             return Err(unsatisfiable());
         }
-        ByteRange { start, end: end.min(size - 1) }
+        ByteRange {
+            start,
+            end: end.min(size - 1),
+        }
     };
     Ok(Some(range))
 }
@@ -115,31 +131,41 @@ pub fn evaluate_conditions(c: &Conditions<'_>, etag: &str, last_modified: System
         if !etag_list_matches(list, etag) {
             return Precondition::Failed;
         }
-    } else if let Some(since) = c.if_unmodified_since.and_then(parse_http_date) {
-        if modified > since {
-            return Precondition::Failed;
-        }
+    } else if let Some(since) = c.if_unmodified_since.and_then(parse_http_date)
+        && modified > since
+    {
+        return Precondition::Failed;
     }
     if let Some(list) = c.if_none_match {
         if etag_list_matches(list, etag) {
             return Precondition::NotModified;
         }
-    } else if let Some(since) = c.if_modified_since.and_then(parse_http_date) {
-        if modified <= since {
-            return Precondition::NotModified;
-        }
+    } else if let Some(since) = c.if_modified_since.and_then(parse_http_date)
+        && modified <= since
+    {
+        return Precondition::NotModified;
     }
     Precondition::Proceed
 }
 
 /// Evaluates `x-amz-copy-source-if-*`: any failed condition is 412, as S3 answers for copies.
-pub fn evaluate_copy_conditions(c: &Conditions<'_>, etag: &str, last_modified: SystemTime) -> Result<(), S3Error> {
+pub fn evaluate_copy_conditions(
+    c: &Conditions<'_>,
+    etag: &str,
+    last_modified: SystemTime,
+) -> Result<(), S3Error> {
     let modified = truncate_to_seconds(last_modified);
     let failed = || S3Error::new(S3ErrorCode::PreconditionFailed);
     let match_ok = c.if_match.map(|l| etag_list_matches(l, etag));
     let none_match_ok = c.if_none_match.map(|l| !etag_list_matches(l, etag));
-    let unmodified_ok = c.if_unmodified_since.and_then(parse_http_date).map(|d| modified <= d);
-    let modified_ok = c.if_modified_since.and_then(parse_http_date).map(|d| modified > d);
+    let unmodified_ok = c
+        .if_unmodified_since
+        .and_then(parse_http_date)
+        .map(|d| modified <= d);
+    let modified_ok = c
+        .if_modified_since
+        .and_then(parse_http_date)
+        .map(|d| modified > d);
     if match_ok == Some(false) || none_match_ok == Some(false) {
         return Err(failed());
     }
@@ -192,7 +218,9 @@ mod tests {
     use super::*;
 
     fn r(h: &str, size: u64) -> Result<Option<(u64, u64)>, S3ErrorCode> {
-        parse_range(Some(h), size).map(|o| o.map(|r| (r.start, r.end))).map_err(|e| e.code())
+        parse_range(Some(h), size)
+            .map(|o| o.map(|r| (r.start, r.end)))
+            .map_err(|e| e.code())
     }
 
     #[test]
@@ -222,24 +250,110 @@ mod tests {
         let eval = |c: Conditions<'_>| evaluate_conditions(&c, etag, t);
         use Precondition::*;
         assert_eq!(eval(Conditions::default()), Proceed);
-        assert_eq!(eval(Conditions { if_match: Some("\"abc\""), ..Default::default() }), Proceed);
-        assert_eq!(eval(Conditions { if_match: Some("\"x\", \"abc\""), ..Default::default() }), Proceed);
-        assert_eq!(eval(Conditions { if_match: Some("*"), ..Default::default() }), Proceed);
-        assert_eq!(eval(Conditions { if_match: Some("\"zzz\""), ..Default::default() }), Failed);
-        assert_eq!(eval(Conditions { if_none_match: Some("\"abc\""), ..Default::default() }), NotModified);
-        assert_eq!(eval(Conditions { if_none_match: Some("abc"), ..Default::default() }), NotModified);
-        assert_eq!(eval(Conditions { if_none_match: Some("\"zzz\""), ..Default::default() }), Proceed);
-        assert_eq!(eval(Conditions { if_modified_since: Some(after), ..Default::default() }), NotModified);
-        assert_eq!(eval(Conditions { if_modified_since: Some(&exact), ..Default::default() }), NotModified);
-        assert_eq!(eval(Conditions { if_modified_since: Some(before), ..Default::default() }), Proceed);
-        assert_eq!(eval(Conditions { if_modified_since: Some("garbage"), ..Default::default() }), Proceed);
-        assert_eq!(eval(Conditions { if_unmodified_since: Some(before), ..Default::default() }), Failed);
-        assert_eq!(eval(Conditions { if_unmodified_since: Some(after), ..Default::default() }), Proceed);
+        assert_eq!(
+            eval(Conditions {
+                if_match: Some("\"abc\""),
+                ..Default::default()
+            }),
+            Proceed
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_match: Some("\"x\", \"abc\""),
+                ..Default::default()
+            }),
+            Proceed
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_match: Some("*"),
+                ..Default::default()
+            }),
+            Proceed
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_match: Some("\"zzz\""),
+                ..Default::default()
+            }),
+            Failed
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_none_match: Some("\"abc\""),
+                ..Default::default()
+            }),
+            NotModified
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_none_match: Some("abc"),
+                ..Default::default()
+            }),
+            NotModified
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_none_match: Some("\"zzz\""),
+                ..Default::default()
+            }),
+            Proceed
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_modified_since: Some(after),
+                ..Default::default()
+            }),
+            NotModified
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_modified_since: Some(&exact),
+                ..Default::default()
+            }),
+            NotModified
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_modified_since: Some(before),
+                ..Default::default()
+            }),
+            Proceed
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_modified_since: Some("garbage"),
+                ..Default::default()
+            }),
+            Proceed
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_unmodified_since: Some(before),
+                ..Default::default()
+            }),
+            Failed
+        );
+        assert_eq!(
+            eval(Conditions {
+                if_unmodified_since: Some(after),
+                ..Default::default()
+            }),
+            Proceed
+        );
         // If-Match true wins over If-Unmodified-Since false.
-        let c = Conditions { if_match: Some(etag), if_unmodified_since: Some(before), ..Default::default() };
+        let c = Conditions {
+            if_match: Some(etag),
+            if_unmodified_since: Some(before),
+            ..Default::default()
+        };
         assert_eq!(eval(c), Proceed);
         // If-None-Match false (no match) wins over If-Modified-Since (not modified).
-        let c = Conditions { if_none_match: Some("\"zzz\""), if_modified_since: Some(after), ..Default::default() };
+        let c = Conditions {
+            if_none_match: Some("\"zzz\""),
+            if_modified_since: Some(after),
+            ..Default::default()
+        };
         assert_eq!(eval(c), Proceed);
     }
 
@@ -248,11 +362,26 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
         let etag = "\"abc\"";
         let ok = |c: Conditions<'_>| evaluate_copy_conditions(&c, etag, t).is_ok();
-        assert!(ok(Conditions { if_match: Some(etag), ..Default::default() }));
-        assert!(!ok(Conditions { if_match: Some("\"x\""), ..Default::default() }));
-        assert!(!ok(Conditions { if_none_match: Some(etag), ..Default::default() }));
-        assert!(!ok(Conditions { if_modified_since: Some("Mon, 10 Sep 2001 00:00:00 GMT"), ..Default::default() }));
-        assert!(!ok(Conditions { if_unmodified_since: Some("Sat, 08 Sep 2001 00:00:00 GMT"), ..Default::default() }));
+        assert!(ok(Conditions {
+            if_match: Some(etag),
+            ..Default::default()
+        }));
+        assert!(!ok(Conditions {
+            if_match: Some("\"x\""),
+            ..Default::default()
+        }));
+        assert!(!ok(Conditions {
+            if_none_match: Some(etag),
+            ..Default::default()
+        }));
+        assert!(!ok(Conditions {
+            if_modified_since: Some("Mon, 10 Sep 2001 00:00:00 GMT"),
+            ..Default::default()
+        }));
+        assert!(!ok(Conditions {
+            if_unmodified_since: Some("Sat, 08 Sep 2001 00:00:00 GMT"),
+            ..Default::default()
+        }));
     }
 
     #[test]

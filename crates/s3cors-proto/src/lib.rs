@@ -19,7 +19,7 @@ pub mod query;
 pub mod sigv4;
 pub mod xml;
 
-pub use endpoint::{classify, Endpoint, Op, RequestTarget, Style};
+pub use endpoint::{Endpoint, Op, RequestTarget, Style, classify};
 pub use error::{S3Error, S3ErrorCode};
 pub use query::Query;
 
@@ -68,8 +68,17 @@ mod tests {
 
     #[test]
     fn content_md5() {
-        assert_eq!(parse_content_md5("1B2M2Y8AsgTpgAmY7PhCfg==").expect("md5 of empty"), <[u8; 16]>::from(Md5::digest(b"")));
-        assert_eq!(parse_content_md5("nope").unwrap_err().code(), S3ErrorCode::InvalidDigest);
-        assert_eq!(parse_content_md5("AAAA").unwrap_err().code(), S3ErrorCode::InvalidDigest);
+        assert_eq!(
+            parse_content_md5("1B2M2Y8AsgTpgAmY7PhCfg==").expect("md5 of empty"),
+            <[u8; 16]>::from(Md5::digest(b""))
+        );
+        assert_eq!(
+            parse_content_md5("nope").unwrap_err().code(),
+            S3ErrorCode::InvalidDigest
+        );
+        assert_eq!(
+            parse_content_md5("AAAA").unwrap_err().code(),
+            S3ErrorCode::InvalidDigest
+        );
     }
 }

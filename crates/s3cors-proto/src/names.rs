@@ -16,7 +16,10 @@ pub fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
     if !(3..=63).contains(&bytes.len()) {
         return Err(invalid());
     }
-    if !bytes.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-') {
+    if !bytes
+        .iter()
+        .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
         return Err(invalid());
     }
     let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
@@ -53,7 +56,14 @@ mod tests {
 
     #[test]
     fn bucket_names_follow_s3_rules() {
-        for ok in ["abc", "my-bucket", "my.bucket.name", "a1b2", "123", &"a".repeat(63)] {
+        for ok in [
+            "abc",
+            "my-bucket",
+            "my.bucket.name",
+            "a1b2",
+            "123",
+            &"a".repeat(63),
+        ] {
             assert!(validate_bucket_name(ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -84,7 +94,10 @@ mod tests {
     #[test]
     fn keys_up_to_1024_bytes() {
         assert!(validate_key(&"k".repeat(1024)).is_ok());
-        assert_eq!(validate_key(&"k".repeat(1025)).unwrap_err().code(), S3ErrorCode::KeyTooLongError);
+        assert_eq!(
+            validate_key(&"k".repeat(1025)).unwrap_err().code(),
+            S3ErrorCode::KeyTooLongError
+        );
         assert!(validate_key("../../etc/passwd").is_ok());
     }
 }

@@ -98,7 +98,9 @@ pub fn parse_authorization(header: &str) -> Result<SignatureClaim, S3Error> {
 
 /// Parses the `X-Amz-*` parameters of a presigned URL; `None` when the query carries no signature.
 pub fn parse_presigned(query: &Query) -> Result<Option<SignatureClaim>, S3Error> {
-    let Some(algorithm) = query.get("X-Amz-Algorithm") else { return Ok(None) };
+    let Some(algorithm) = query.get("X-Amz-Algorithm") else {
+        return Ok(None);
+    };
     if algorithm != ALGORITHM {
         return Err(malformed("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""));
     }
@@ -113,7 +115,10 @@ pub fn parse_presigned(query: &Query) -> Result<Option<SignatureClaim>, S3Error>
     };
     Ok(Some(SignatureClaim {
         credential: parse_credential(get("X-Amz-Credential")?)?,
-        signed_headers: get("X-Amz-SignedHeaders")?.split(';').map(str::to_owned).collect(),
+        signed_headers: get("X-Amz-SignedHeaders")?
+            .split(';')
+            .map(str::to_owned)
+            .collect(),
         signature: get("X-Amz-Signature")?.to_owned(),
         presigned: true,
     }))
@@ -135,7 +140,10 @@ mod tests {
         assert_eq!(claim.credential.access_key_id, "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(claim.credential.date, "20130524");
         assert_eq!(claim.credential.region, "us-east-1");
-        assert_eq!(claim.signed_headers, ["host", "range", "x-amz-content-sha256", "x-amz-date"]);
+        assert_eq!(
+            claim.signed_headers,
+            ["host", "range", "x-amz-content-sha256", "x-amz-date"]
+        );
         assert!(!claim.presigned);
     }
 
@@ -158,7 +166,9 @@ mod tests {
     fn malformed_claims() {
         assert!(parse_authorization("AWS4-HMAC-SHA256 Credential=a/b").is_err());
         assert!(parse_authorization("Bearer x").is_err());
-        assert!(parse_authorization("AWS4-HMAC-SHA256 Credential=A/20130524/us-east-1/s3/aws4_request").is_err());
+        assert!(
+            parse_authorization("AWS4-HMAC-SHA256 Credential=A/20130524/us-east-1/s3/aws4_request").is_err()
+        );
         let q = Query::parse("X-Amz-Algorithm=AWS4-HMAC-SHA256").expect("query");
         assert!(parse_presigned(&q).is_err());
     }

@@ -3,8 +3,8 @@
 //! Request bodies are parsed into a tiny element tree with hard limits: no DTD (so no entity expansion or
 //! external entities), bounded depth and element count. Anything else is `MalformedXML`, as S3 answers.
 
-use quick_xml::events::Event;
 use quick_xml::Reader;
+use quick_xml::events::Event;
 
 use crate::error::{S3Error, S3ErrorCode};
 
@@ -151,7 +151,10 @@ pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
                     return Err(malformed());
                 }
                 let name = local_name(e.name().as_ref())?;
-                stack.push(Element { name, ..Element::default() });
+                stack.push(Element {
+                    name,
+                    ..Element::default()
+                });
             }
             Event::Empty(e) => {
                 if root.is_some() {
@@ -161,7 +164,10 @@ pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
                 if stack.len() >= MAX_DEPTH || count > MAX_ELEMENTS {
                     return Err(malformed());
                 }
-                let el = Element { name: local_name(e.name().as_ref())?, ..Element::default() };
+                let el = Element {
+                    name: local_name(e.name().as_ref())?,
+                    ..Element::default()
+                };
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
                     None => root = Some(el),
@@ -244,12 +250,23 @@ mod tests {
     fn rejects_dtd_and_entities() {
         let bomb = br#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><Delete>&lol2;</Delete>"#;
         assert_eq!(parse(bomb).unwrap_err().code(), S3ErrorCode::MalformedXML);
-        assert_eq!(parse(b"<a>&xxe;</a>").unwrap_err().code(), S3ErrorCode::MalformedXML);
+        assert_eq!(
+            parse(b"<a>&xxe;</a>").unwrap_err().code(),
+            S3ErrorCode::MalformedXML
+        );
     }
 
     #[test]
     fn rejects_broken_documents() {
-        for doc in [&b""[..], b"<a>", b"<a></b>", b"<a/><b/>", b"text", b"<a></a>junk", b"\xff\xfe"] {
+        for doc in [
+            &b""[..],
+            b"<a>",
+            b"<a></b>",
+            b"<a/><b/>",
+            b"text",
+            b"<a></a>junk",
+            b"\xff\xfe",
+        ] {
             assert!(parse(doc).is_err(), "{:?}", String::from_utf8_lossy(doc));
         }
     }
@@ -264,6 +281,9 @@ mod tests {
     fn escapes_text() {
         let mut w = XmlWriter::new();
         w.elem("Key", "a<b>&\"c'\u{1}");
-        assert!(w.finish().ends_with("<Key>a&lt;b&gt;&amp;&quot;c&apos;&#x1;</Key>"));
+        assert!(
+            w.finish()
+                .ends_with("<Key>a&lt;b&gt;&amp;&quot;c&apos;&#x1;</Key>")
+        );
     }
 }

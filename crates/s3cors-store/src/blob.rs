@@ -94,10 +94,16 @@ impl BlobWriter for FileWriter {
     }
 
     fn commit(mut self: Box<Self>) -> Result<String> {
-        let file = self.file.take().ok_or_else(|| io::Error::other("blob already committed"))?;
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("blob already committed"))?;
         file.sync_all()?;
         drop(file);
-        let dir = self.final_path.parent().ok_or_else(|| io::Error::other("blob path has no parent"))?;
+        let dir = self
+            .final_path
+            .parent()
+            .ok_or_else(|| io::Error::other("blob path has no parent"))?;
         fs::create_dir_all(dir)?;
         fs::rename(&self.tmp_path, &self.final_path)?;
         File::open(dir)?.sync_all()?;
@@ -119,7 +125,12 @@ impl Blobs for FileBlobs {
         let tmp_path = self.tmp.join(&id);
         let file = File::options().write(true).create_new(true).open(&tmp_path)?;
         let final_path = self.path(&id)?;
-        Ok(Box::new(FileWriter { file: Some(file), tmp_path, final_path, id }))
+        Ok(Box::new(FileWriter {
+            file: Some(file),
+            tmp_path,
+            final_path,
+            id,
+        }))
     }
 
     fn open(&self, id: &str) -> Result<BlobReader> {
@@ -185,7 +196,10 @@ impl BlobWriter for MemWriter {
 
 impl Blobs for MemBlobs {
     fn create(&self) -> Result<Box<dyn BlobWriter>> {
-        Ok(Box::new(MemWriter { buf: BytesMut::new(), blobs: Arc::clone(&self.blobs) }))
+        Ok(Box::new(MemWriter {
+            buf: BytesMut::new(),
+            blobs: Arc::clone(&self.blobs),
+        }))
     }
 
     fn open(&self, id: &str) -> Result<BlobReader> {

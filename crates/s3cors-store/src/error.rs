@@ -51,7 +51,9 @@ impl From<StoreError> for S3Error {
                 S3Error::new(S3ErrorCode::BucketNotEmpty).with_element("BucketName", b)
             }
             StoreError::NoSuchKey(k) => S3Error::no_such_key(&k),
-            StoreError::NoSuchUpload(id) => S3Error::new(S3ErrorCode::NoSuchUpload).with_element("UploadId", id),
+            StoreError::NoSuchUpload(id) => {
+                S3Error::new(S3ErrorCode::NoSuchUpload).with_element("UploadId", id)
+            }
             StoreError::Rejected(e) => e,
             StoreError::Corrupt(_) | StoreError::Db(_) | StoreError::Io(_) => {
                 tracing::error!(error = %e, "store failure");

@@ -118,7 +118,11 @@ impl Kv for MemKv {
             return Ok(Vec::new());
         }
         let map = self.map.read();
-        Ok(map.range(start.to_vec()..end.to_vec()).take(limit).map(|(k, v)| (k.clone(), v.clone())).collect())
+        Ok(map
+            .range(start.to_vec()..end.to_vec())
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
     }
 
     fn flush(&self) -> Result<()> {

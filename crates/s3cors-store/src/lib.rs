@@ -16,4 +16,4 @@ pub use blob::{BlobReader, BlobWriter};
 pub use error::{Result, StoreError};
 pub use list::{ListParams, Listed, Page};
 pub use record::{BucketRecord, ObjectMeta, ObjectRecord, PartRecord, UploadRecord};
-pub use store::{Store, UploadPage, WrittenBlob, MIN_PART_SIZE};
+pub use store::{MIN_PART_SIZE, Store, UploadPage, WrittenBlob};

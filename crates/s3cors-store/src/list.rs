@@ -62,7 +62,10 @@ pub fn list<V>(
 ) -> Result<Page<V>> {
     let mut items = Vec::new();
     if params.max == 0 {
-        return Ok(Page { items, truncated: false });
+        return Ok(Page {
+            items,
+            truncated: false,
+        });
     }
     let with = |tail: &[u8]| [base, tail].concat();
     let end = with(&[params.prefix.as_bytes(), &[0xFF]].concat());
@@ -79,27 +82,35 @@ pub fn list<V>(
         let mut jumped = false;
         let mut last_key = None;
         for (k, v) in batch {
-            let Some(name) = name_of(&k[base.len()..]) else { continue };
+            let Some(name) = name_of(&k[base.len()..]) else {
+                continue;
+            };
             last_key = Some(k);
             if name.as_str() <= after {
                 continue;
             }
-            if let Some(d) = delimiter {
-                if let Some(pos) = name[params.prefix.len()..].find(d) {
-                    let cp = &name[..params.prefix.len() + pos + d.len()];
-                    if cp > after {
-                        if items.len() == params.max {
-                            return Ok(Page { items, truncated: true });
-                        }
-                        items.push(Listed::Prefix(cp.to_owned()));
+            if let Some(d) = delimiter
+                && let Some(pos) = name[params.prefix.len()..].find(d)
+            {
+                let cp = &name[..params.prefix.len() + pos + d.len()];
+                if cp > after {
+                    if items.len() == params.max {
+                        return Ok(Page {
+                            items,
+                            truncated: true,
+                        });
                     }
-                    cursor = with(&[cp.as_bytes(), &[0xFF]].concat());
-                    jumped = true;
-                    break;
+                    items.push(Listed::Prefix(cp.to_owned()));
                 }
+                cursor = with(&[cp.as_bytes(), &[0xFF]].concat());
+                jumped = true;
+                break;
             }
             if items.len() == params.max {
-                return Ok(Page { items, truncated: true });
+                return Ok(Page {
+                    items,
+                    truncated: true,
+                });
             }
             let value = decode(&v)?;
             items.push(Listed::Entry(name, value));
@@ -112,7 +123,12 @@ pub fn list<V>(
                 k.push(0);
                 cursor = k;
             }
-            _ => return Ok(Page { items, truncated: false }),
+            _ => {
+                return Ok(Page {
+                    items,
+                    truncated: false,
+                });
+            }
         }
     }
 }
@@ -133,15 +149,27 @@ mod tests {
         kv
     }
 
-    fn run(kv: &MemKv, prefix: &str, delim: Option<&str>, after: Option<&str>, max: usize) -> (Vec<String>, bool) {
+    fn run(
+        kv: &MemKv,
+        prefix: &str,
+        delim: Option<&str>,
+        after: Option<&str>,
+        max: usize,
+    ) -> (Vec<String>, bool) {
         let params = ListParams {
             prefix: prefix.to_owned(),
             delimiter: delim.map(str::to_owned),
             after: after.map(str::to_owned),
             max,
         };
-        let page = list(kv, b"o/b/", &params, |k| String::from_utf8(k.to_vec()).ok(), |v| Ok(v.to_vec()))
-            .expect("list");
+        let page = list(
+            kv,
+            b"o/b/",
+            &params,
+            |k| String::from_utf8(k.to_vec()).ok(),
+            |v| Ok(v.to_vec()),
+        )
+        .expect("list");
         let names = page
             .items
             .iter()
@@ -156,14 +184,26 @@ mod tests {
     #[test]
     fn delimiter_rolls_up_and_pages() {
         let kv = kv_with(&["a", "b/1", "b/2", "c/x/1", "c/y", "d", "é"]);
-        assert_eq!(run(&kv, "", Some("/"), None, 100), (s(&["a", "b/*", "c/*", "d", "é"]), false));
+        assert_eq!(
+            run(&kv, "", Some("/"), None, 100),
+            (s(&["a", "b/*", "c/*", "d", "é"]), false)
+        );
         assert_eq!(run(&kv, "", Some("/"), None, 2), (s(&["a", "b/*"]), true));
         assert_eq!(run(&kv, "", Some("/"), Some("b/"), 2), (s(&["c/*", "d"]), true));
-        assert_eq!(run(&kv, "c/", Some("/"), None, 100), (s(&["c/x/*", "c/y"]), false));
-        assert_eq!(run(&kv, "", None, Some("b/1"), 3), (s(&["b/2", "c/x/1", "c/y"]), true));
+        assert_eq!(
+            run(&kv, "c/", Some("/"), None, 100),
+            (s(&["c/x/*", "c/y"]), false)
+        );
+        assert_eq!(
+            run(&kv, "", None, Some("b/1"), 3),
+            (s(&["b/2", "c/x/1", "c/y"]), true)
+        );
         assert_eq!(run(&kv, "", None, None, 0), (s(&[]), false));
         assert_eq!(run(&kv, "zz", None, None, 10), (s(&[]), false));
-        assert_eq!(run(&kv, "", Some("x/"), None, 10), (s(&["a", "b/1", "b/2", "c/x/*", "c/y", "d", "é"]), false));
+        assert_eq!(
+            run(&kv, "", Some("x/"), None, 10),
+            (s(&["a", "b/1", "b/2", "c/x/*", "c/y", "d", "é"]), false)
+        );
     }
 
     fn s(v: &[&str]) -> Vec<String> {

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::error::{Result, StoreError};
 
@@ -33,7 +33,9 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 
 /// Milliseconds since the Unix epoch, as stored.
 pub fn to_millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The stored milliseconds as a time.
@@ -142,13 +144,21 @@ mod tests {
 
     #[test]
     fn records_roundtrip_and_carry_their_version() {
-        let rec = BucketRecord { name: "b".into(), created_ms: 5, owner: "o".into(), region: "r".into() };
+        let rec = BucketRecord {
+            name: "b".into(),
+            created_ms: 5,
+            owner: "o".into(),
+            region: "r".into(),
+        };
         let bytes = encode(&rec);
         assert_eq!(bytes[0], FORMAT_VERSION);
         assert_eq!(decode::<BucketRecord>(&bytes).expect("roundtrip"), rec);
-        let mut future = bytes.clone();
+        let mut future = bytes;
         future[0] = 99;
-        assert!(matches!(decode::<BucketRecord>(&future), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            decode::<BucketRecord>(&future),
+            Err(StoreError::Corrupt(_))
+        ));
         assert!(decode::<BucketRecord>(&[]).is_err());
     }
 }

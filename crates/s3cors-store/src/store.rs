@@ -63,7 +63,13 @@ fn upload_base(bucket: &str) -> Vec<u8> {
 }
 
 fn upload_key(bucket: &str, key: &str, upload_id: &str) -> Vec<u8> {
-    [upload_base(bucket).as_slice(), key.as_bytes(), b"\0", upload_id.as_bytes()].concat()
+    [
+        upload_base(bucket).as_slice(),
+        key.as_bytes(),
+        b"\0",
+        upload_id.as_bytes(),
+    ]
+    .concat()
 }
 
 fn part_base(upload_id: &str) -> Vec<u8> {
@@ -186,7 +192,8 @@ impl Store {
 
     /// A bucket, or `NoSuchBucket`.
     pub fn bucket(&self, name: &str) -> Result<BucketRecord> {
-        self.get(&bucket_key(name))?.ok_or_else(|| StoreError::NoSuchBucket(name.to_owned()))
+        self.get(&bucket_key(name))?
+            .ok_or_else(|| StoreError::NoSuchBucket(name.to_owned()))
     }
 
     /// Creates a bucket.
@@ -293,7 +300,11 @@ impl Store {
             }
         }
         let id = out.commit()?;
-        Ok(WrittenBlob { id, size, md5: md5.finalize().into() })
+        Ok(WrittenBlob {
+            id,
+            size,
+            md5: md5.finalize().into(),
+        })
     }
 
     // ---- objects ----
@@ -382,7 +393,13 @@ impl Store {
     // ---- multipart ----
 
     /// Starts a multipart upload.
-    pub fn create_upload(&self, bucket: &str, key: &str, meta: ObjectMeta, owner: &str) -> Result<UploadRecord> {
+    pub fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        meta: ObjectMeta,
+        owner: &str,
+    ) -> Result<UploadRecord> {
         let _buckets = self.bucket_lock.read();
         self.bucket(bucket)?;
         let initiated_ms = now_ms();
@@ -414,11 +431,19 @@ impl Store {
 
     /// Records a part, replacing an earlier part with the same number.
     pub fn put_part(&self, upload: &UploadRecord, number: u32, blob: &WrittenBlob) -> Result<PartRecord> {
-        let rec =
-            PartRecord { number, blob: blob.id.clone(), size: blob.size, md5: blob.md5, modified_ms: now_ms() };
+        let rec = PartRecord {
+            number,
+            blob: blob.id.clone(),
+            size: blob.size,
+            md5: blob.md5,
+            modified_ms: now_ms(),
+        };
         let old = {
             let _key = self.key_lock(&upload.bucket, &upload.key).lock();
-            if self.get::<UploadRecord>(&upload_key(&upload.bucket, &upload.key, &upload.upload_id))?.is_none() {
+            if self
+                .get::<UploadRecord>(&upload_key(&upload.bucket, &upload.key, &upload.upload_id))?
+                .is_none()
+            {
                 drop(_key);
                 self.remove_blob(&blob.id);
                 return Err(StoreError::NoSuchUpload(upload.upload_id.clone()));
@@ -438,7 +463,11 @@ impl Store {
     /// All parts of an upload, by number.
     pub fn parts(&self, upload_id: &str) -> Result<Vec<PartRecord>> {
         let base = part_base(upload_id);
-        self.kv.scan(&base, &prefix_end(&base), usize::MAX)?.iter().map(|(_, v)| record::decode(v)).collect()
+        self.kv
+            .scan(&base, &prefix_end(&base), usize::MAX)?
+            .iter()
+            .map(|(_, v)| record::decode(v))
+            .collect()
     }
 
     /// Completes an upload from the listed `(part number, etag)` pairs: checks order, existence, ETags
@@ -465,16 +494,16 @@ impl Store {
                 })?;
             chosen.push(part);
         }
-        if let Some((_, all_but_last)) = chosen.split_last() {
-            if let Some(small) = all_but_last.iter().find(|p| p.size < MIN_PART_SIZE) {
-                return Err(StoreError::Rejected(
-                    S3Error::new(S3ErrorCode::EntityTooSmall)
-                        .with_element("ProposedSize", small.size.to_string())
-                        .with_element("MinSizeAllowed", MIN_PART_SIZE.to_string())
-                        .with_element("PartNumber", small.number.to_string())
-                        .with_element("ETag", small.etag()),
-                ));
-            }
+        if let Some((_, all_but_last)) = chosen.split_last()
+            && let Some(small) = all_but_last.iter().find(|p| p.size < MIN_PART_SIZE)
+        {
+            return Err(StoreError::Rejected(
+                S3Error::new(S3ErrorCode::EntityTooSmall)
+                    .with_element("ProposedSize", small.size.to_string())
+                    .with_element("MinSizeAllowed", MIN_PART_SIZE.to_string())
+                    .with_element("PartNumber", small.number.to_string())
+                    .with_element("ETag", small.etag()),
+            ));
         }
         // Concatenate the chosen parts into one blob.
         let mut out = self.blobs.create()?;
@@ -583,7 +612,10 @@ impl Store {
                 Listed::Prefix(p) => Listed::Prefix(p),
             })
             .collect();
-        Ok(Page { items, truncated: page.truncated })
+        Ok(Page {
+            items,
+            truncated: page.truncated,
+        })
     }
 
     /// Makes everything durable (on shutdown).

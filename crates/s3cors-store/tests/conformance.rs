@@ -1,6 +1,8 @@
 //! One conformance suite, run against every backend: the memory store and the sled + files store.
 
-use s3cors_store::{BlobReader, ListParams, Listed, ObjectMeta, Store, StoreError, WrittenBlob, MIN_PART_SIZE};
+use s3cors_store::{
+    BlobReader, ListParams, Listed, MIN_PART_SIZE, ObjectMeta, Store, StoreError, WrittenBlob,
+};
 
 use md5::{Digest, Md5};
 use std::io::Read;
@@ -9,7 +11,11 @@ fn write(store: &Store, data: &[u8]) -> WrittenBlob {
     let mut w = store.create_blob().expect("create blob");
     w.write(data).expect("write");
     let id = w.commit().expect("commit");
-    WrittenBlob { id, size: data.len() as u64, md5: Md5::digest(data).into() }
+    WrittenBlob {
+        id,
+        size: data.len() as u64,
+        md5: Md5::digest(data).into(),
+    }
 }
 
 fn read(store: &Store, bucket: &str, key: &str) -> Vec<u8> {
@@ -27,23 +33,42 @@ fn read(store: &Store, bucket: &str, key: &str) -> Vec<u8> {
 fn put(store: &Store, bucket: &str, key: &str, data: &[u8]) {
     let blob = write(store, data);
     let etag = s3cors_proto::etag_of(&blob.md5);
-    store.put_object(bucket, key, &blob, etag, ObjectMeta::default(), Vec::new()).expect("put");
+    store
+        .put_object(bucket, key, &blob, etag, ObjectMeta::default(), Vec::new())
+        .expect("put");
 }
 
 fn buckets_lifecycle(store: &Store) {
     store.create_bucket("one", "owner", "us-east-1").expect("create");
-    assert!(matches!(store.create_bucket("one", "owner", "us-east-1"), Err(StoreError::BucketAlreadyOwnedByYou(_))));
-    assert!(matches!(store.create_bucket("one", "other", "us-east-1"), Err(StoreError::BucketAlreadyExists(_))));
+    assert!(matches!(
+        store.create_bucket("one", "owner", "us-east-1"),
+        Err(StoreError::BucketAlreadyOwnedByYou(_))
+    ));
+    assert!(matches!(
+        store.create_bucket("one", "other", "us-east-1"),
+        Err(StoreError::BucketAlreadyExists(_))
+    ));
     store.create_bucket("two", "owner", "eu-west-1").expect("create");
-    let names: Vec<_> = store.list_buckets().expect("list").into_iter().map(|b| b.name).collect();
+    let names: Vec<_> = store
+        .list_buckets()
+        .expect("list")
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
     assert_eq!(names, ["one", "two"]);
     assert_eq!(store.bucket("two").expect("bucket").region, "eu-west-1");
     put(store, "one", "k", b"v");
-    assert!(matches!(store.delete_bucket("one"), Err(StoreError::BucketNotEmpty(_))));
+    assert!(matches!(
+        store.delete_bucket("one"),
+        Err(StoreError::BucketNotEmpty(_))
+    ));
     store.delete_object("one", "k").expect("delete");
     store.delete_bucket("one").expect("delete bucket");
     assert!(matches!(store.bucket("one"), Err(StoreError::NoSuchBucket(_))));
-    assert!(matches!(store.delete_bucket("one"), Err(StoreError::NoSuchBucket(_))));
+    assert!(matches!(
+        store.delete_bucket("one"),
+        Err(StoreError::NoSuchBucket(_))
+    ));
 }
 
 fn objects_overwrite_and_delete(store: &Store) {
@@ -55,12 +80,27 @@ fn objects_overwrite_and_delete(store: &Store) {
     assert_eq!(rec.size, 14);
     assert_eq!(rec.etag, s3cors_proto::etag_of(&Md5::digest(b"second, longer")));
     store.delete_object("b", "../../etc/passwd").expect("delete");
-    store.delete_object("b", "../../etc/passwd").expect("deleting twice is fine");
-    assert!(matches!(store.object("b", "../../etc/passwd"), Err(StoreError::NoSuchKey(_))));
-    assert!(matches!(store.object("nope", "k"), Err(StoreError::NoSuchBucket(_))));
+    store
+        .delete_object("b", "../../etc/passwd")
+        .expect("deleting twice is fine");
+    assert!(matches!(
+        store.object("b", "../../etc/passwd"),
+        Err(StoreError::NoSuchKey(_))
+    ));
+    assert!(matches!(
+        store.object("nope", "k"),
+        Err(StoreError::NoSuchBucket(_))
+    ));
     let blob = write(store, b"x");
     assert!(matches!(
-        store.put_object("nope", "k", &blob, String::new(), ObjectMeta::default(), Vec::new()),
+        store.put_object(
+            "nope",
+            "k",
+            &blob,
+            String::new(),
+            ObjectMeta::default(),
+            Vec::new()
+        ),
         Err(StoreError::NoSuchBucket(_))
     ));
 }
@@ -70,49 +110,92 @@ fn listing(store: &Store) {
     for k in ["a", "b/1", "b/2", "c"] {
         put(store, "l", k, k.as_bytes());
     }
-    let params = ListParams { delimiter: Some("/".into()), max: 1000, ..Default::default() };
+    let params = ListParams {
+        delimiter: Some("/".into()),
+        max: 1000,
+        ..Default::default()
+    };
     let page = store.list_objects("l", &params).expect("list");
     let names: Vec<_> = page.items.iter().map(|i| i.name().to_owned()).collect();
     assert_eq!(names, ["a", "b/", "c"]);
     assert!(matches!(page.items[1], Listed::Prefix(_)));
-    let params = ListParams { max: 2, after: Some("a".into()), ..Default::default() };
+    let params = ListParams {
+        max: 2,
+        after: Some("a".into()),
+        ..Default::default()
+    };
     let page = store.list_objects("l", &params).expect("list");
     assert!(page.truncated);
-    assert_eq!(page.items.iter().map(|i| i.name()).collect::<Vec<_>>(), ["b/1", "b/2"]);
+    assert_eq!(
+        page.items.iter().map(|i| i.name()).collect::<Vec<_>>(),
+        ["b/1", "b/2"]
+    );
 }
 
 fn multipart(store: &Store) {
     store.create_bucket("m", "owner", "us-east-1").expect("create");
-    let up = store.create_upload("m", "big", ObjectMeta::default(), "owner").expect("create upload");
+    let up = store
+        .create_upload("m", "big", ObjectMeta::default(), "owner")
+        .expect("create upload");
     assert_eq!(store.upload("m", "big", &up.upload_id).expect("upload"), up);
-    assert!(matches!(store.upload("m", "other", &up.upload_id), Err(StoreError::NoSuchUpload(_))));
+    assert!(matches!(
+        store.upload("m", "other", &up.upload_id),
+        Err(StoreError::NoSuchUpload(_))
+    ));
     let p1 = vec![1u8; MIN_PART_SIZE as usize];
     let p2 = b"tail".to_vec();
     let r1 = store.put_part(&up, 1, &write(store, &p1)).expect("part 1");
     let r2 = store.put_part(&up, 2, &write(store, &p2)).expect("part 2");
     let small = store.put_part(&up, 3, &write(store, b"small")).expect("part 3");
     // Too small a part that is not last.
-    let err = store.complete_upload(&up, &[(3, small.etag()), (2, r2.etag())]).expect_err("order");
-    assert!(matches!(err, StoreError::Rejected(e) if e.code() == s3cors_proto::S3ErrorCode::InvalidPartOrder));
-    let err = store.complete_upload(&up, &[(2, r2.etag()), (3, small.etag())]).expect_err("too small");
+    let err = store
+        .complete_upload(&up, &[(3, small.etag()), (2, r2.etag())])
+        .expect_err("order");
+    assert!(
+        matches!(err, StoreError::Rejected(e) if e.code() == s3cors_proto::S3ErrorCode::InvalidPartOrder)
+    );
+    let err = store
+        .complete_upload(&up, &[(2, r2.etag()), (3, small.etag())])
+        .expect_err("too small");
     assert!(matches!(err, StoreError::Rejected(e) if e.code() == s3cors_proto::S3ErrorCode::EntityTooSmall));
-    let err = store.complete_upload(&up, &[(1, "\"bad\"".into())]).expect_err("bad etag");
+    let err = store
+        .complete_upload(&up, &[(1, "\"bad\"".into())])
+        .expect_err("bad etag");
     assert!(matches!(err, StoreError::Rejected(e) if e.code() == s3cors_proto::S3ErrorCode::InvalidPart));
-    let uploads = store.list_uploads("m", &ListParams { max: 10, ..Default::default() }, None).expect("list");
+    let uploads = store
+        .list_uploads(
+            "m",
+            &ListParams {
+                max: 10,
+                ..Default::default()
+            },
+            None,
+        )
+        .expect("list");
     assert_eq!(uploads.items.len(), 1);
-    let rec = store.complete_upload(&up, &[(1, r1.etag()), (2, r2.etag())]).expect("complete");
+    let rec = store
+        .complete_upload(&up, &[(1, r1.etag()), (2, r2.etag())])
+        .expect("complete");
     assert_eq!(rec.size, p1.len() as u64 + 4);
     assert_eq!(rec.etag, s3cors_proto::multipart_etag([&r1.md5, &r2.md5]));
     assert_eq!(rec.part_sizes, vec![MIN_PART_SIZE, 4]);
     let body = read(store, "m", "big");
     assert_eq!(&body[..p1.len()], &p1[..]);
     assert_eq!(&body[p1.len()..], b"tail");
-    assert!(matches!(store.upload("m", "big", &up.upload_id), Err(StoreError::NoSuchUpload(_))));
+    assert!(matches!(
+        store.upload("m", "big", &up.upload_id),
+        Err(StoreError::NoSuchUpload(_))
+    ));
     assert!(store.parts(&up.upload_id).expect("parts").is_empty());
-    let up2 = store.create_upload("m", "gone", ObjectMeta::default(), "owner").expect("create upload");
+    let up2 = store
+        .create_upload("m", "gone", ObjectMeta::default(), "owner")
+        .expect("create upload");
     store.put_part(&up2, 1, &write(store, b"x")).expect("part");
     store.abort_upload(&up2).expect("abort");
-    assert!(matches!(store.upload("m", "gone", &up2.upload_id), Err(StoreError::NoSuchUpload(_))));
+    assert!(matches!(
+        store.upload("m", "gone", &up2.upload_id),
+        Err(StoreError::NoSuchUpload(_))
+    ));
 }
 
 fn copy(store: &Store) {
@@ -140,7 +223,13 @@ macro_rules! suite {
     };
 }
 
-suite!(buckets_lifecycle, objects_overwrite_and_delete, listing, multipart, copy);
+suite!(
+    buckets_lifecycle,
+    objects_overwrite_and_delete,
+    listing,
+    multipart,
+    copy
+);
 
 #[test]
 fn sled_store_survives_reopen_and_sweeps_leftovers() {
@@ -150,7 +239,11 @@ fn sled_store_survives_reopen_and_sweeps_leftovers() {
         store.create_bucket("p", "owner", "us-east-1").expect("create");
         put(&store, "p", "kept", b"persisted bytes");
         // An uncommitted temp file and an unreferenced blob, as a crash would leave them.
-        std::fs::write(dir.path().join("tmp").join("0123456789abcdef0123456789abcdef"), b"partial").expect("tmp");
+        std::fs::write(
+            dir.path().join("tmp").join("0123456789abcdef0123456789abcdef"),
+            b"partial",
+        )
+        .expect("tmp");
         let orphan = write(&store, b"orphan");
         let orphan_path = dir.path().join("objects").join(&orphan.id[..2]).join(&orphan.id);
         assert!(orphan_path.exists());

@@ -13,7 +13,11 @@ use s3cors_http::{App, Config};
 use s3cors_store::Store;
 
 #[derive(Debug, Parser)]
-#[command(name = "s3cors", version, about = "S3-compatible object storage with S3's bucket CORS, exactly")]
+#[command(
+    name = "s3cors",
+    version,
+    about = "S3-compatible object storage with S3's bucket CORS, exactly"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -48,7 +52,12 @@ struct ServeArgs {
     #[arg(long, env = "S3CORS_REGION", default_value = "us-east-1")]
     region: String,
     /// Domain for virtual-hosted-style requests (BUCKET.DOMAIN); comma-separated for several.
-    #[arg(long, env = "S3CORS_DOMAIN", default_value = "localhost", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "S3CORS_DOMAIN",
+        default_value = "localhost",
+        value_delimiter = ','
+    )]
     domain: Vec<String>,
 }
 
@@ -118,11 +127,20 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot open the data directory {}: {e}", args.data_dir.display()))?
     };
     let store = Arc::new(store);
-    let config = Config { region: args.region.clone(), domains: args.domain.clone(), ..Config::default() };
-    let listener =
-        tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let config = Config {
+        region: args.region.clone(),
+        domains: args.domain.clone(),
+        ..Config::default()
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let storage = if args.memory { "memory (nothing is written to disk)".to_owned() } else { format!("{} (sled + files)", args.data_dir.display()) };
+    let storage = if args.memory {
+        "memory (nothing is written to disk)".to_owned()
+    } else {
+        format!("{} (sled + files)", args.data_dir.display())
+    };
     // The banner goes to stdout (tests and scripts read the first line for the address); a closed
     // stdout must not stop the server.
     let banner = format!(
@@ -142,7 +160,9 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
-    store.flush().map_err(|e| format!("flushing the store failed: {e}"))?;
+    store
+        .flush()
+        .map_err(|e| format!("flushing the store failed: {e}"))?;
     tracing::info!("stopped");
     Ok(())
 }
