@@ -6,6 +6,7 @@
 mod harness;
 
 mod buckets;
+mod cors;
 mod multipart;
 mod objects;
 mod persistence;

@@ -23,10 +23,15 @@ impl Reply {
 
 /// Sends one request with `Connection: close` and reads the whole reply.
 pub(crate) fn send(port: u16, head: &str, body: &[u8]) -> Reply {
+    send_with_host(port, &format!("127.0.0.1:{port}"), head, body)
+}
+
+/// [`send`] with a given `Host`.
+pub(crate) fn send_with_host(port: u16, host: &str, head: &str, body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let mut req = head.replace('\n', "\r\n");
     req.push_str(&format!(
-        "Host: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        "Host: {host}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
         body.len()
     ));
     s.write_all(req.as_bytes()).expect("write");
@@ -148,16 +153,36 @@ fn put_without_content_length_is_411_and_malformed_xml_is_400() {
     s.read_to_string(&mut out).expect("read");
     assert!(out.starts_with("HTTP/1.1 411"), "{out}");
     assert!(out.contains("<Code>MissingContentLength</Code>"));
-    let r = send(
-        server.port,
-        &format!("POST /bkt?delete HTTP/1.1\n{AUTH}"),
-        b"<Delete><Object>",
-    );
+    let delete = |body: &[u8]| {
+        let md5 = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            <md5::Md5 as md5::Digest>::digest(body),
+        );
+        send(
+            server.port,
+            &format!("POST /bkt?delete HTTP/1.1\n{AUTH}Content-MD5: {md5}\n"),
+            body,
+        )
+    };
+    let r = delete(b"<Delete><Object>");
     assert_eq!(r.status, 400);
     assert!(r.body.contains("<Code>MalformedXML</Code>"));
     let bomb = br#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><Delete><Object><Key>&b;</Key></Object></Delete>"#;
-    let r = send(server.port, &format!("POST /bkt?delete HTTP/1.1\n{AUTH}"), bomb);
+    let r = delete(bomb);
     assert!(r.body.contains("<Code>MalformedXML</Code>"), "{}", r.body);
+    // DeleteObjects requires an integrity header, as S3 does.
+    let r = send(
+        server.port,
+        &format!("POST /bkt?delete HTTP/1.1\n{AUTH}"),
+        b"<Delete><Object><Key>k</Key></Object></Delete>",
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body
+            .contains("Missing required header for this request: Content-MD5 OR x-amz-checksum-*"),
+        "{}",
+        r.body
+    );
 }
 
 #[test]

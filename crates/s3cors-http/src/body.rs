@@ -1,18 +1,22 @@
-//! Request bodies: streamed into blobs (objects, parts) or read whole with a limit (XML documents).
+//! Request bodies: streamed into blobs (objects, parts) or read whole with a limit (XML documents),
+//! with their integrity checked either way.
 //!
 //! The framing is chosen by `x-amz-content-sha256`, as S3 does: a `STREAMING-…` value means the body is
 //! `aws-chunked` and `x-amz-decoded-content-length` gives the payload size; otherwise the body is the
-//! payload and `Content-Length` is required. Only decoded bytes reach the store.
+//! payload and `Content-Length` is required. Only decoded bytes reach the store. `Content-MD5`, an
+//! `x-amz-checksum-*` header or a trailer checksum, when declared, must match the payload.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use bytes::Bytes;
 use http::HeaderMap;
 use http_body_util::BodyExt;
 use md5::{Digest, Md5};
+use s3cors_proto::checksum::{ChecksumAlgorithm, Hasher, Integrity};
 use s3cors_proto::chunked::{ChunkEvent, ChunkedDecoder};
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::{BlobWriter, Store, WrittenBlob};
-use std::sync::Arc;
 
 /// The largest object a single PUT may carry (5 GiB).
 pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -29,20 +33,25 @@ pub fn is_streaming(headers: &HeaderMap) -> bool {
     header(headers, "x-amz-content-sha256").is_some_and(|v| v.starts_with("STREAMING-"))
 }
 
-/// The payload length the request declares.
-pub fn declared_length(headers: &HeaderMap) -> Result<u64, S3Error> {
+/// The payload length the request declares, if it declares one.
+fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, S3Error> {
     let name = if is_streaming(headers) {
         "x-amz-decoded-content-length"
     } else {
         "content-length"
     };
-    match header(headers, name) {
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| S3Error::invalid_argument(format!("Invalid {name} header"), name, v)),
-        None => Err(S3Error::new(S3ErrorCode::MissingContentLength)),
-    }
+    header(headers, name)
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| S3Error::invalid_argument(format!("Invalid {name} header"), name, v))
+        })
+        .transpose()
+}
+
+/// The integrity headers of a request.
+pub fn integrity(headers: &HeaderMap) -> Result<Integrity, S3Error> {
+    Integrity::from_headers(|n| header(headers, n), headers.keys().map(|k| k.as_str()))
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -58,6 +67,120 @@ fn internal(e: impl std::fmt::Display) -> S3Error {
     S3Error::internal()
 }
 
+/// The payload of a request, decoded from its framing, with digests computed on the way.
+struct Payload {
+    body: Body,
+    decoder: Option<ChunkedDecoder>,
+    trailers: Vec<(String, String)>,
+    md5: Md5,
+    checksum: Option<(ChecksumAlgorithm, Hasher)>,
+    size: u64,
+    integrity: Integrity,
+}
+
+impl Payload {
+    fn new(headers: &HeaderMap, body: Body) -> Result<Payload, S3Error> {
+        let integrity = integrity(headers)?;
+        let algo = integrity.checksum.as_ref().map(|(a, _)| *a).or(integrity.trailer);
+        Ok(Payload {
+            body,
+            decoder: is_streaming(headers).then(ChunkedDecoder::new),
+            trailers: Vec::new(),
+            md5: Md5::new(),
+            checksum: algo.map(|a| (a, a.hasher())),
+            size: 0,
+            integrity,
+        })
+    }
+
+    fn account(&mut self, data: &Bytes) {
+        self.size += data.len() as u64;
+        self.md5.update(data);
+        if let Some((_, h)) = &mut self.checksum {
+            h.update(data);
+        }
+    }
+
+    /// The next decoded bytes, or `None` at the end of the payload.
+    async fn next(&mut self) -> Result<Option<Bytes>, S3Error> {
+        loop {
+            if let Some(d) = &mut self.decoder {
+                let chunk_error = |e| {
+                    S3Error::with_message(
+                        S3ErrorCode::IncompleteBody,
+                        format!("Invalid aws-chunked body: {e}"),
+                    )
+                };
+                while let Some(ev) = d.next_event().map_err(chunk_error)? {
+                    match ev {
+                        ChunkEvent::Data(b) => {
+                            self.account(&b);
+                            return Ok(Some(b));
+                        }
+                        ChunkEvent::Trailer { name, value } => self.trailers.push((name, value)),
+                        ChunkEvent::Chunk { .. } | ChunkEvent::End => {}
+                    }
+                }
+            }
+            match self.body.frame().await {
+                None => {
+                    if let Some(d) = &self.decoder {
+                        d.finish().map_err(|_| incomplete())?;
+                    }
+                    return Ok(None);
+                }
+                Some(frame) => {
+                    let Ok(data) = frame.map_err(|_| incomplete())?.into_data() else {
+                        continue;
+                    };
+                    match &mut self.decoder {
+                        Some(d) => d.push(&data),
+                        None => {
+                            self.account(&data);
+                            return Ok(Some(data));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks every declared digest; returns the MD5.
+    fn verify(self) -> Result<[u8; 16], S3Error> {
+        let md5: [u8; 16] = self.md5.finalize().into();
+        if let Some(expected) = self.integrity.content_md5
+            && expected != md5
+        {
+            return Err(S3Error::new(S3ErrorCode::BadDigest)
+                .with_element("ExpectedDigest", b64(&expected))
+                .with_element("CalculatedDigest", b64(&md5)));
+        }
+        if let Some((algo, hasher)) = self.checksum {
+            let expected = match self.integrity.checksum {
+                Some((_, expected)) => expected,
+                None => {
+                    let value = self
+                        .trailers
+                        .iter()
+                        .find(|(n, _)| n == algo.header())
+                        .map(|(_, v)| v.as_str())
+                        .ok_or_else(|| {
+                            S3Error::with_message(
+                                S3ErrorCode::InvalidRequest,
+                                format!("The {} trailer was not found.", algo.header()),
+                            )
+                        })?;
+                    algo.decode(value)?
+                }
+            };
+            if hasher.finish() != expected {
+                return Err(algo.mismatch());
+            }
+        }
+        Ok(md5)
+    }
+}
+
 async fn flush(writer: Box<dyn BlobWriter>, pending: Vec<Bytes>) -> Result<Box<dyn BlobWriter>, S3Error> {
     tokio::task::spawn_blocking(move || {
         let mut writer = writer;
@@ -71,78 +194,40 @@ async fn flush(writer: Box<dyn BlobWriter>, pending: Vec<Bytes>) -> Result<Box<d
     .map_err(internal)
 }
 
-/// Streams a payload into a new committed blob, checking its length and `Content-MD5`.
+/// Streams a payload into a new committed blob, checking its length and declared digests.
 pub async fn ingest(
     store: &Arc<Store>,
     headers: &HeaderMap,
     body: Body,
     max: u64,
 ) -> Result<WrittenBlob, S3Error> {
-    let declared = declared_length(headers)?;
+    let declared =
+        declared_length(headers)?.ok_or_else(|| S3Error::new(S3ErrorCode::MissingContentLength))?;
     if declared > max {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge)
             .with_element("ProposedSize", declared.to_string())
             .with_element("MaxSizeAllowed", max.to_string()));
     }
-    let expected_md5 = header(headers, "content-md5")
-        .map(s3cors_proto::parse_content_md5)
-        .transpose()?;
-    let mut decoder = is_streaming(headers).then(ChunkedDecoder::new);
+    let mut payload = Payload::new(headers, body)?;
     let mut writer = store.create_blob().map_err(internal)?;
-    let mut md5 = Md5::new();
-    let mut size = 0u64;
     let mut pending: Vec<Bytes> = Vec::new();
     let mut pending_len = 0usize;
-    let mut body = body;
-    let mut accept =
-        |data: Bytes, pending: &mut Vec<Bytes>, pending_len: &mut usize| -> Result<(), S3Error> {
-            size += data.len() as u64;
-            if size > declared {
-                return Err(incomplete());
-            }
-            md5.update(&data);
-            *pending_len += data.len();
-            pending.push(data);
-            Ok(())
-        };
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| incomplete())?;
-        let Ok(data) = frame.into_data() else { continue };
-        match &mut decoder {
-            None => accept(data, &mut pending, &mut pending_len)?,
-            Some(d) => {
-                d.push(&data);
-                while let Some(ev) = d.next_event().map_err(|e| {
-                    S3Error::with_message(
-                        S3ErrorCode::IncompleteBody,
-                        format!("Invalid aws-chunked body: {e}"),
-                    )
-                })? {
-                    if let ChunkEvent::Data(b) = ev {
-                        accept(b, &mut pending, &mut pending_len)?;
-                    }
-                }
-            }
+    while let Some(data) = payload.next().await? {
+        if payload.size > declared {
+            return Err(incomplete());
         }
+        pending_len += data.len();
+        pending.push(data);
         if pending_len >= WRITE_BATCH {
             writer = flush(writer, std::mem::take(&mut pending)).await?;
             pending_len = 0;
         }
     }
-    if let Some(d) = &decoder {
-        d.finish().map_err(|_| incomplete())?;
-    }
-    if size != declared {
+    if payload.size != declared {
         return Err(incomplete());
     }
-    let md5: [u8; 16] = md5.finalize().into();
-    if let Some(expected) = expected_md5
-        && expected != md5
-    {
-        return Err(S3Error::new(S3ErrorCode::BadDigest)
-            .with_element("ExpectedDigest", b64(&expected))
-            .with_element("CalculatedDigest", b64(&md5)));
-    }
+    let size = payload.size;
+    let md5 = payload.verify()?;
     let writer = flush(writer, pending).await?;
     let id = tokio::task::spawn_blocking(move || writer.commit())
         .await
@@ -151,34 +236,47 @@ pub async fn ingest(
     Ok(WrittenBlob { id, size, md5 })
 }
 
+/// What a small body must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    /// Digests are checked when declared.
+    Optional,
+    /// `Content-MD5` or an `x-amz-checksum-*` is required (configuration PUTs such as PutBucketCors).
+    Required,
+}
+
 /// Reads a whole (small) body, decoding `aws-chunked`; longer than `limit` is
-/// `MaxMessageLengthExceeded`. A `Content-MD5`, when sent, must match.
-pub async fn read_small(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, S3Error> {
+/// `MaxMessageLengthExceeded`. Declared digests must match; with [`Checksum::Required`] one must be
+/// declared.
+pub async fn read_small(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    checksum: Checksum,
+) -> Result<Bytes, S3Error> {
     let too_big = || S3Error::new(S3ErrorCode::MaxMessageLengthExceeded);
-    let limited = http_body_util::Limited::new(body, limit.saturating_mul(2).max(4096));
-    let raw = limited.collect().await.map_err(|_| too_big())?.to_bytes();
-    let payload = if is_streaming(headers) {
-        let mut d = ChunkedDecoder::new();
-        d.push(&raw);
-        let mut out = Vec::with_capacity(raw.len());
-        while let Some(ev) = d.next_event().map_err(|_| incomplete())? {
-            if let ChunkEvent::Data(b) = ev {
-                out.extend_from_slice(&b);
-            }
-        }
-        d.finish().map_err(|_| incomplete())?;
-        Bytes::from(out)
-    } else {
-        raw
-    };
-    if payload.len() > limit {
+    if declared_length(headers)?.is_some_and(|n| n > limit as u64) {
         return Err(too_big());
     }
-    if let Some(v) = header(headers, "content-md5") {
-        let expected = s3cors_proto::parse_content_md5(v)?;
-        if <[u8; 16]>::from(Md5::digest(&payload)) != expected {
-            return Err(S3Error::new(S3ErrorCode::BadDigest));
+    let mut payload = Payload::new(headers, body)?;
+    let mut out = Vec::new();
+    while let Some(data) = payload.next().await? {
+        if out.len() + data.len() > limit {
+            return Err(too_big());
+        }
+        out.extend_from_slice(&data);
+    }
+    if checksum == Checksum::Required {
+        if out.is_empty() {
+            return Err(S3Error::new(S3ErrorCode::MissingRequestBodyError));
+        }
+        if !payload.integrity.is_declared() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Missing required header for this request: Content-MD5 OR x-amz-checksum-*",
+            ));
         }
     }
-    Ok(payload)
+    payload.verify()?;
+    Ok(Bytes::from(out))
 }

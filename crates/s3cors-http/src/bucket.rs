@@ -54,7 +54,8 @@ fn requested_region(constraint: Option<String>, endpoint_region: &str) -> Result
 
 pub(crate) async fn create(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     s3cors_proto::names::validate_bucket_name(&ctx.bucket)?;
-    let body = crate::body::read_small(&ctx.headers, body, 64 * 1024).await?;
+    let body =
+        crate::body::read_small(&ctx.headers, body, 64 * 1024, crate::body::Checksum::Optional).await?;
     let constraint = s3cors_proto::docs::parse_create_bucket(&body)?;
     let region = requested_region(constraint, &ctx.app.config.region)?;
     let store = ctx.app.store.clone();
@@ -73,8 +74,8 @@ pub(crate) fn head(ctx: &Ctx) -> Result<Response, S3Error> {
 }
 
 pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
-    let (store, bucket) = (ctx.app.store.clone(), ctx.bucket.clone());
-    blocking(move || Ok(store.delete_bucket(&bucket)?)).await?;
+    let (app, bucket) = (ctx.app.clone(), ctx.bucket.clone());
+    blocking(move || app.cors.delete_bucket(&app.store, &bucket)).await?;
     Ok(no_content())
 }
 

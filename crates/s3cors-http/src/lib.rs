@@ -1,12 +1,14 @@
 //! The s3cors HTTP service.
 //!
-//! Requests flow `request ids → classify → authenticate → handler → store`; every failure becomes S3's
+//! Requests flow `CORS → request ids → classify → authenticate → handler → store`; every failure becomes S3's
 //! XML error document ([`response::error`]). Bodies stream in ([`body`]) and out ([`response`]): no
 //! handler holds a whole object in memory.
 
 mod auth;
 pub mod body;
 mod bucket;
+pub mod cors;
+pub mod layer;
 mod list;
 mod meta;
 mod multipart;
@@ -54,11 +56,14 @@ pub struct App {
     pub store: Arc<Store>,
     /// The configuration.
     pub config: Config,
+    /// Compiled CORS configurations by bucket.
+    pub cors: cors::CorsCache,
 }
 
 impl App {
-    /// A service over `store`.
-    pub fn new(store: Arc<Store>, config: Config) -> Arc<Self> {
-        Arc::new(App { store, config })
+    /// A service over `store`, with the stored CORS configurations loaded.
+    pub fn new(store: Arc<Store>, config: Config) -> Result<Arc<Self>, s3cors_store::StoreError> {
+        let cors = cors::CorsCache::load(&store)?;
+        Ok(Arc::new(App { store, config, cors }))
     }
 }

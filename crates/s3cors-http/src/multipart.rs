@@ -9,7 +9,7 @@ use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::UploadRecord;
 
-use crate::body::{MAX_SINGLE_PUT, ingest, read_small};
+use crate::body::{Checksum, MAX_SINGLE_PUT, ingest, read_small};
 use crate::meta;
 use crate::object::copy_source_record;
 use crate::response::{self, set_header};
@@ -114,7 +114,7 @@ pub(crate) async fn upload_part_copy(ctx: &Ctx) -> Result<Response, S3Error> {
 
 pub(crate) async fn complete(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let up = upload(ctx)?;
-    let body = read_small(&ctx.headers, body, 2 * 1024 * 1024).await?;
+    let body = read_small(&ctx.headers, body, 2 * 1024 * 1024, Checksum::Optional).await?;
     let parts = s3cors_proto::docs::parse_complete_multipart(&body)?;
     let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let store = ctx.app.store.clone();

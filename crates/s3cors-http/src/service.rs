@@ -17,11 +17,14 @@ use s3cors_proto::{Op, Query, RequestTarget, S3Error, S3ErrorCode, classify};
 
 use crate::auth::{Caller, authenticate};
 use crate::response::{self, RequestIds};
-use crate::{App, bucket, list, multipart, object};
+use crate::{App, bucket, cors, list, multipart, object};
 
 /// The service as an axum router.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new().fallback(handle).with_state(app)
+    Router::new()
+        .fallback(handle)
+        .layer(crate::layer::CorsLayer::new(app.clone()))
+        .with_state(app)
 }
 
 /// What a handler gets to work with.
@@ -128,6 +131,9 @@ async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
     if let Some(key) = &ep.key {
         s3cors_proto::names::validate_key(key).map_err(fail)?;
     }
+    if let (Some(bucket), Some(expected)) = (&ep.bucket, parts.headers.get("x-amz-expected-bucket-owner")) {
+        expected_bucket_owner(&app, bucket, expected.to_str().unwrap_or("")).map_err(fail)?;
+    }
     let ctx = Ctx {
         app,
         bucket: ep.bucket.unwrap_or_default(),
@@ -163,10 +169,28 @@ async fn route(op: Op, ctx: Ctx, body: Body) -> Result<Response, S3Error> {
         Op::CompleteMultipartUpload => multipart::complete(&ctx, body).await,
         Op::AbortMultipartUpload => multipart::abort(&ctx).await,
         Op::ListParts => multipart::list_parts(&ctx),
-        Op::PutBucketCors | Op::GetBucketCors | Op::DeleteBucketCors | Op::PostObject | Op::Preflight => {
-            Err(not_implemented(op.name()))
-        }
+        Op::PutBucketCors => cors::put(&ctx, body).await,
+        Op::GetBucketCors => cors::get(&ctx),
+        Op::DeleteBucketCors => cors::delete(&ctx).await,
+        // Preflights are answered by the CORS layer before routing.
+        Op::PostObject | Op::Preflight => Err(not_implemented(op.name())),
         Op::NotImplemented(what) => Err(not_implemented(what)),
+    }
+}
+
+/// `x-amz-expected-bucket-owner`: a malformed id is 400, another owner's bucket 403 (R30).
+fn expected_bucket_owner(app: &App, bucket: &str, expected: &str) -> Result<(), S3Error> {
+    if expected.len() != 12 || !expected.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidBucketOwnerAWSAccountID,
+            format!(
+                "The value of the expected bucket owner parameter must be an AWS Account ID... [{expected}]"
+            ),
+        ));
+    }
+    match app.store.bucket(bucket) {
+        Ok(b) if b.owner != expected => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+        _ => Ok(()),
     }
 }
 

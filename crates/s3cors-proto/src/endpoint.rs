@@ -182,6 +182,20 @@ fn decode_path(raw: &str) -> Result<String, S3Error> {
         .map_err(|_| S3Error::new(S3ErrorCode::InvalidURI))
 }
 
+/// The bucket a request names and whether it names a key, without classifying the operation (what
+/// CORS needs, §5.1 step 3). `None` when the URL names no bucket or cannot be decoded.
+pub fn locate(host: Option<&str>, path: &str, domains: &[String]) -> Option<(String, bool)> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    match host.and_then(|h| virtual_host_bucket(h, domains)) {
+        Some(bucket) => Some((bucket.to_owned(), !path.is_empty())),
+        None => {
+            let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+            let bucket = decode_path(bucket).ok()?;
+            (!bucket.is_empty()).then_some((bucket, !key.is_empty()))
+        }
+    }
+}
+
 /// Classifies a request. `domains` are the virtual-host domains (e.g. `localhost`).
 pub fn classify(target: &RequestTarget<'_>, domains: &[String]) -> Result<Endpoint, S3Error> {
     let path = target.path.strip_prefix('/').unwrap_or(target.path);
@@ -387,6 +401,24 @@ mod tests {
             run("POST", "h", "/b?cors", false).unwrap_err().code(),
             S3ErrorCode::MethodNotAllowed
         );
+    }
+
+    #[test]
+    fn locate_finds_bucket_and_key_presence() {
+        let d = domains();
+        assert_eq!(locate(Some("h"), "/", &d), None);
+        assert_eq!(locate(Some("h"), "/b", &d), Some(("b".into(), false)));
+        assert_eq!(locate(Some("h"), "/b/", &d), Some(("b".into(), false)));
+        assert_eq!(locate(Some("h"), "/b/k/x", &d), Some(("b".into(), true)));
+        assert_eq!(
+            locate(Some("b.localhost:9000"), "/", &d),
+            Some(("b".into(), false))
+        );
+        assert_eq!(
+            locate(Some("b.localhost:9000"), "/k", &d),
+            Some(("b".into(), true))
+        );
+        assert_eq!(locate(None, "/b/k", &d), Some(("b".into(), true)));
     }
 
     #[test]

@@ -307,7 +307,7 @@ impl S3Error {
         let mut w = XmlWriter::new();
         w.start("Error");
         w.elem("Code", self.0.code.as_str());
-        w.elem("Message", &self.0.message);
+        w.elem_plain_quotes("Message", &self.0.message);
         for (name, value) in &self.0.extra {
             w.elem(name, value);
         }

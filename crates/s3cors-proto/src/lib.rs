@@ -2,14 +2,18 @@
 //!
 //! - [`endpoint`]: which operation a request is ([`endpoint::classify`]).
 //! - [`error`]: S3 error codes and the XML error document.
-//! - [`xml`]: response writer and bounded request reader; [`docs`]: request documents.
+//! - [`xml`]: response writer and bounded request reader; [`docs`]: request documents;
+//!   [`cors_xml`]: the `CORSConfiguration` document.
+//! - [`checksum`]: `Content-MD5` and the `x-amz-checksum-*` family.
 //! - [`http`]: ranges, conditional requests, dates.
 //! - [`chunked`]: the `aws-chunked` body framing; [`sigv4`]: signature claims.
 //! - [`names`]: bucket-name and key rules.
 //!
 //! The API reference this implements: <https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html>.
 
+pub mod checksum;
 pub mod chunked;
+pub mod cors_xml;
 pub mod docs;
 pub mod endpoint;
 pub mod error;

@@ -61,6 +61,18 @@ impl XmlWriter {
         self.end(name);
     }
 
+    /// An element whose text escapes only `&`, `<` and `>`: S3's error messages carry quotes as they are.
+    pub fn elem_plain_quotes(&mut self, name: &str, text: &str) {
+        self.start(name);
+        for c in text.chars() {
+            match c {
+                '"' => self.buf.push('"'),
+                c => escape_into(&mut self.buf, c.encode_utf8(&mut [0; 4])),
+            }
+        }
+        self.end(name);
+    }
+
     /// Escaped text inside the current element.
     pub fn text(&mut self, text: &str) {
         escape_into(&mut self.buf, text);
@@ -77,7 +89,8 @@ impl XmlWriter {
     }
 }
 
-/// Escapes `&`, `<`, `>`, `"` and `'`, and writes other control characters as character references.
+/// Escapes `&`, `<`, `>` and `"` (S3 writes ETags as `&quot;…&quot;`), and writes control characters as
+/// character references. Apostrophes stay as they are, as in S3's messages.
 pub fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -85,7 +98,6 @@ pub fn escape_into(out: &mut String, text: &str) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
             c if (c as u32) < 0x20 && c != '\t' && c != '\n' => {
                 out.push_str(&format!("&#x{:X};", c as u32));
             }

@@ -8,6 +8,7 @@
 //! | `o/BUCKET/KEY` | [`ObjectRecord`] |
 //! | `u/BUCKET/KEY \0 UPLOADID` | [`UploadRecord`] |
 //! | `p/UPLOADID/NNNNN` | [`PartRecord`] |
+//! | `c/BUCKET` | [`CorsConfiguration`] |
 //!
 //! A write stores its bytes in a committed blob first, then applies the metadata batch and flushes it,
 //! and only then removes the blob it replaced: an acknowledged write is durable, and a crash at any
@@ -21,6 +22,7 @@ use std::time::SystemTime;
 
 use md5::{Digest, Md5};
 use parking_lot::{Mutex, RwLock};
+use s3cors_cors::CorsConfiguration;
 use s3cors_proto::{S3Error, S3ErrorCode};
 
 use crate::blob::{BlobReader, BlobWriter, Blobs, FileBlobs, MemBlobs};
@@ -44,6 +46,10 @@ pub struct Store {
     bucket_lock: RwLock<()>,
     /// Serialises read-modify-write of one key, so that the blob an overwrite replaces is known.
     key_locks: Vec<Mutex<()>>,
+}
+
+fn cors_key(bucket: &str) -> Vec<u8> {
+    format!("c/{bucket}").into_bytes()
 }
 
 fn bucket_key(bucket: &str) -> Vec<u8> {
@@ -238,11 +244,47 @@ impl Store {
             batch.delete(k);
         }
         batch.delete(bucket_key(name));
+        batch.delete(cors_key(name));
         self.commit(batch)?;
         for b in blobs {
             self.remove_blob(&b);
         }
         Ok(())
+    }
+
+    // ---- CORS ----
+
+    /// Stores a bucket's CORS configuration, replacing any earlier one, durably.
+    pub fn put_cors(&self, bucket: &str, config: &CorsConfiguration) -> Result<()> {
+        let _guard = self.bucket_lock.read();
+        self.bucket(bucket)?;
+        let mut batch = Batch::default();
+        batch.put(cors_key(bucket), record::encode(config));
+        self.commit(batch)
+    }
+
+    /// A bucket's CORS configuration, if any (`NoSuchBucket` when the bucket does not exist).
+    pub fn cors(&self, bucket: &str) -> Result<Option<CorsConfiguration>> {
+        self.bucket(bucket)?;
+        self.get(&cors_key(bucket))
+    }
+
+    /// Removes a bucket's CORS configuration; removing none succeeds.
+    pub fn delete_cors(&self, bucket: &str) -> Result<()> {
+        let _guard = self.bucket_lock.read();
+        self.bucket(bucket)?;
+        let mut batch = Batch::default();
+        batch.delete(cors_key(bucket));
+        self.commit(batch)
+    }
+
+    /// Every stored CORS configuration, by bucket (to warm a cache at start).
+    pub fn all_cors(&self) -> Result<Vec<(String, CorsConfiguration)>> {
+        self.kv
+            .scan(b"c/", &prefix_end(b"c/"), usize::MAX)?
+            .iter()
+            .map(|(k, v)| Ok((String::from_utf8_lossy(&k[2..]).into_owned(), record::decode(v)?)))
+            .collect()
     }
 
     // ---- blobs ----

@@ -209,6 +209,41 @@ fn copy(store: &Store) {
     assert_eq!(whole.size, 10);
 }
 
+fn cors_configurations(store: &Store) {
+    use s3cors_cors::{CorsConfiguration, CorsRule};
+    store.create_bucket("web", "owner", "us-east-1").expect("create");
+    assert_eq!(store.cors("web").expect("read"), None);
+    let config = CorsConfiguration {
+        rules: vec![CorsRule {
+            id: Some("r1".into()),
+            allowed_origins: vec!["http://localhost:3000".into()],
+            allowed_methods: vec!["PUT".into(), "GET".into()],
+            max_age_seconds: Some(-5),
+            ..CorsRule::default()
+        }],
+    };
+    store.put_cors("web", &config).expect("put");
+    assert_eq!(store.cors("web").expect("read"), Some(config.clone()));
+    assert_eq!(store.all_cors().expect("all"), vec![("web".to_owned(), config)]);
+    store.delete_cors("web").expect("delete");
+    store.delete_cors("web").expect("delete is idempotent");
+    assert_eq!(store.cors("web").expect("read"), None);
+    assert!(matches!(
+        store.put_cors("nope", &CorsConfiguration::default()),
+        Err(StoreError::NoSuchBucket(_))
+    ));
+    store.put_cors("web", &CorsConfiguration::default()).expect("put");
+    store.delete_bucket("web").expect("delete bucket");
+    store
+        .create_bucket("web", "owner", "us-east-1")
+        .expect("recreate");
+    assert_eq!(
+        store.cors("web").expect("read"),
+        None,
+        "a deleted bucket's configuration does not come back"
+    );
+}
+
 macro_rules! suite {
     ($($name:ident),*) => {
         mod memory {
@@ -228,7 +263,8 @@ suite!(
     objects_overwrite_and_delete,
     listing,
     multipart,
-    copy
+    copy,
+    cors_configurations
 );
 
 #[test]
@@ -238,6 +274,14 @@ fn sled_store_survives_reopen_and_sweeps_leftovers() {
         let store = Store::open_dir(dir.path()).expect("open");
         store.create_bucket("p", "owner", "us-east-1").expect("create");
         put(&store, "p", "kept", b"persisted bytes");
+        let cors = s3cors_cors::CorsConfiguration {
+            rules: vec![s3cors_cors::CorsRule {
+                allowed_origins: vec!["*".into()],
+                allowed_methods: vec!["GET".into()],
+                ..Default::default()
+            }],
+        };
+        store.put_cors("p", &cors).expect("cors");
         // An uncommitted temp file and an unreferenced blob, as a crash would leave them.
         std::fs::write(
             dir.path().join("tmp").join("0123456789abcdef0123456789abcdef"),
@@ -250,6 +294,7 @@ fn sled_store_survives_reopen_and_sweeps_leftovers() {
     }
     let store = Store::open_dir(dir.path()).expect("reopen");
     assert_eq!(read(&store, "p", "kept"), b"persisted bytes");
+    assert_eq!(store.cors("p").expect("cors").map(|c| c.rules.len()), Some(1));
     assert_eq!(std::fs::read_dir(dir.path().join("tmp")).expect("tmp").count(), 0);
     let blobs: usize = std::fs::read_dir(dir.path().join("objects"))
         .expect("objects")

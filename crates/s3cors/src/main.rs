@@ -155,7 +155,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     );
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
-    let app = App::new(store.clone(), config);
+    let app = App::new(store.clone(), config).map_err(|e| format!("cannot load CORS configurations: {e}"))?;
     axum::serve(listener, s3cors_http::router(app))
         .with_graceful_shutdown(shutdown_signal())
         .await

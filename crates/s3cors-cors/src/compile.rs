@@ -1,0 +1,184 @@
+//! The compiled form of a configuration: built once when it is stored, so that deciding a request
+//! neither parses nor allocates per rule (§7).
+
+use crate::model::CorsConfiguration;
+
+/// A pattern with at most one `*`, which matches any sequence including the empty one (R70, R69).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Glob {
+    /// No `*`: the whole value must be equal.
+    Exact(String),
+    /// `prefix*suffix`.
+    Wild { prefix: String, suffix: String },
+}
+
+impl Glob {
+    fn new(pattern: &str, lower: bool) -> Glob {
+        let p = if lower {
+            pattern.to_ascii_lowercase()
+        } else {
+            pattern.to_owned()
+        };
+        match p.split_once('*') {
+            Some((prefix, suffix)) => Glob::Wild {
+                prefix: prefix.to_owned(),
+                suffix: suffix.to_owned(),
+            },
+            None => Glob::Exact(p),
+        }
+    }
+
+    /// Case-sensitive match (origins, R70–R71).
+    pub(crate) fn matches(&self, s: &str) -> bool {
+        match self {
+            Glob::Exact(e) => e == s,
+            Glob::Wild { prefix, suffix } => {
+                s.len() >= prefix.len() + suffix.len()
+                    && s.starts_with(prefix.as_str())
+                    && s.ends_with(suffix.as_str())
+            }
+        }
+    }
+
+    /// ASCII case-insensitive match against a lower-case pattern (headers, R69).
+    pub(crate) fn matches_ignore_case(&self, s: &str) -> bool {
+        let (s, n) = (s.as_bytes(), s.len());
+        match self {
+            Glob::Exact(e) => e.as_bytes().eq_ignore_ascii_case(s),
+            Glob::Wild { prefix, suffix } => {
+                let (p, x) = (prefix.as_bytes(), suffix.as_bytes());
+                n >= p.len() + x.len()
+                    && s[..p.len()].eq_ignore_ascii_case(p)
+                    && s[n - x.len()..].eq_ignore_ascii_case(x)
+            }
+        }
+    }
+}
+
+/// The five methods as bits.
+pub(crate) fn method_bit(method: &str) -> u8 {
+    match method {
+        "GET" => 1,
+        "PUT" => 2,
+        "HEAD" => 4,
+        "POST" => 8,
+        "DELETE" => 16,
+        _ => 0,
+    }
+}
+
+/// One rule, ready to match, with its response header values precomputed.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    pub(crate) origins: Vec<Glob>,
+    /// The rule lists the literal origin `*`: ACAO is `*` (R47).
+    pub(crate) any_origin: bool,
+    pub(crate) methods: u8,
+    pub(crate) headers: Vec<Glob>,
+    /// ACAM: all methods, configured order, `", "` (R49).
+    pub(crate) allow_methods: String,
+    /// ACEH: verbatim, configured order, `", "` (R51).
+    pub(crate) expose_headers: Option<String>,
+    /// ACMA (R52).
+    pub(crate) max_age: Option<String>,
+}
+
+/// A configuration compiled for matching.
+#[derive(Debug, Clone)]
+pub struct CompiledCors {
+    pub(crate) rules: Vec<CompiledRule>,
+}
+
+impl CompiledCors {
+    /// Compiles a (validated) configuration.
+    pub fn compile(config: &CorsConfiguration) -> CompiledCors {
+        let rules = config
+            .rules
+            .iter()
+            .map(|r| CompiledRule {
+                origins: r.allowed_origins.iter().map(|o| Glob::new(o, false)).collect(),
+                any_origin: r.allowed_origins.iter().any(|o| o == "*"),
+                methods: r.allowed_methods.iter().fold(0, |bits, m| bits | method_bit(m)),
+                headers: r.allowed_headers.iter().map(|h| Glob::new(h, true)).collect(),
+                allow_methods: r.allowed_methods.join(", "),
+                expose_headers: (!r.expose_headers.is_empty()).then(|| r.expose_headers.join(", ")),
+                max_age: r.max_age_seconds.map(|s| s.to_string()),
+            })
+            .collect();
+        CompiledCors { rules }
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules (never true for a validated configuration).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// R70's examples: one `*` matches any sequence, including the empty one, across `.`, `/`, `:`.
+    #[test]
+    fn r70_origin_globs() {
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, bool)] = &[
+            ("http://*.origin.com", "http://test.origin.com", true),
+            ("http://*.origin.com", "http://test.origin.com/", false),
+            ("https://localhost:4200", "http://localhost:4200", false),
+            ("http://www.example.com", "https://www.example.com", false),
+            ("http://www.example.com", "http://www.example.com:80", false),
+            ("*suffix", "foo.suffix", true),
+            ("*suffix", "foo.suffix.get", false),
+            ("start*end", "startend", true),
+            ("start*end", "start1end", true),
+            ("start*end", "start12end", true),
+            ("start*end", "0start12end", false),
+            ("prefix*", "prefix", true),
+            ("prefix*", "prefix.suffix", true),
+            ("prefix*", "bla.prefix", false),
+            ("http://www.allowedorigin.*", "http://www.allowedorigin.", true),
+            ("http://www.allowedorigin.*", "http://www.allowedorigin.test", true),
+            ("*.allowedorigin.com", ".allowedorigin.com", true),
+            ("*", "localhost:4566", true),
+            ("*", "example.origin", true),
+            ("ab*ba", "aba", false),
+            ("HTTP://A.COM", "http://a.com", false),
+        ];
+        for (pattern, origin, expected) in cases {
+            assert_eq!(
+                Glob::new(pattern, false).matches(origin),
+                *expected,
+                "{pattern} vs {origin}"
+            );
+        }
+    }
+
+    /// R69: header globs are case-insensitive, one `*` anywhere.
+    #[test]
+    fn r69_header_globs() {
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, bool)] = &[
+            ("x-amz-*", "X-Amz-Date", true),
+            ("x-amz-*", "x-amz-", true),
+            ("amz-*", "x-amz-date", false),
+            ("*", "anything", true),
+            ("x-AMZ-server-SIDE-encryption", "x-amz-server-side-encryption", true),
+            ("*-id", "amz-sdk-invocation-ID", true),
+            ("content-*-md5", "content-x-md5", true),
+            ("content-type", "content-typ", false),
+        ];
+        for (pattern, name, expected) in cases {
+            assert_eq!(
+                Glob::new(pattern, true).matches_ignore_case(name),
+                *expected,
+                "{pattern} vs {name}"
+            );
+        }
+    }
+}

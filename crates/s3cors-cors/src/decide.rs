@@ -1,0 +1,304 @@
+//! The decision for a request: which rule matches (§7), which headers to send (R47–R53), and, for a
+//! preflight, S3's errors in S3's order (§5.1).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::compile::{CompiledCors, method_bit};
+
+/// The exact `Vary` value of every CORS answer (R53).
+pub const VARY: &str = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
+
+/// The CORS response headers of a matched rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsHeaders<'a> {
+    /// Index of the matched rule.
+    pub rule: usize,
+    /// `Access-Control-Allow-Origin`: `*` or the request origin, echoed (R47).
+    pub allow_origin: &'a str,
+    /// `Access-Control-Allow-Credentials: true`, exactly when the origin is echoed (R48).
+    pub allow_credentials: bool,
+    /// `Access-Control-Allow-Methods`: all the rule's methods (R49).
+    pub allow_methods: &'a str,
+    /// `Access-Control-Allow-Headers`: the requested names, lower case, `", "` (R50).
+    pub allow_headers: Option<String>,
+    /// `Access-Control-Expose-Headers` (R51).
+    pub expose_headers: Option<&'a str>,
+    /// `Access-Control-Max-Age` (R52).
+    pub max_age: Option<&'a str>,
+}
+
+impl CorsHeaders<'_> {
+    /// The headers in emission order, `Vary` included.
+    pub fn pairs(&self) -> impl Iterator<Item = (&'static str, Cow<'_, str>)> + '_ {
+        [
+            Some(("access-control-allow-origin", Cow::Borrowed(self.allow_origin))),
+            self.allow_credentials
+                .then_some(("access-control-allow-credentials", Cow::Borrowed("true"))),
+            Some(("access-control-allow-methods", Cow::Borrowed(self.allow_methods))),
+            self.allow_headers
+                .as_deref()
+                .map(|h| ("access-control-allow-headers", Cow::Borrowed(h))),
+            self.expose_headers
+                .map(|h| ("access-control-expose-headers", Cow::Borrowed(h))),
+            self.max_age.map(|m| ("access-control-max-age", Cow::Borrowed(m))),
+            Some(("vary", Cow::Borrowed(VARY))),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// Why no rule matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// No rule allows this origin, method and header set.
+    NoRuleMatches,
+}
+
+/// The names of an `Access-Control-Request-Headers` value: split on `,`, trimmed, empties dropped (R50).
+fn requested_headers(acrh: Option<&str>) -> impl Iterator<Item = &str> + Clone {
+    acrh.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+}
+
+/// Finds the first rule that matches origin, method and every requested header (R68) and returns its
+/// headers. `origin` must be non-empty; `method` is the ACRM or the request method.
+pub fn evaluate<'a>(
+    cors: &'a CompiledCors,
+    origin: &'a str,
+    method: &str,
+    request_headers: Option<&str>,
+) -> Result<CorsHeaders<'a>, Denial> {
+    let bit = method_bit(method);
+    let names = requested_headers(request_headers);
+    for (i, rule) in cors.rules.iter().enumerate() {
+        if bit == 0 || rule.methods & bit == 0 {
+            continue;
+        }
+        if !rule.origins.iter().any(|o| o.matches(origin)) {
+            continue;
+        }
+        if !names
+            .clone()
+            .all(|n| rule.headers.iter().any(|h| h.matches_ignore_case(n)))
+        {
+            continue;
+        }
+        let mut allow_headers = None;
+        for n in names.clone() {
+            let s: &mut String = allow_headers.get_or_insert_with(String::new);
+            if !s.is_empty() {
+                s.push_str(", ");
+            }
+            s.extend(n.chars().map(|c| c.to_ascii_lowercase()));
+        }
+        let allow_origin = if rule.any_origin { "*" } else { origin };
+        return Ok(CorsHeaders {
+            rule: i,
+            allow_origin,
+            allow_credentials: !rule.any_origin,
+            allow_methods: &rule.allow_methods,
+            allow_headers,
+            expose_headers: rule.expose_headers.as_deref(),
+            max_age: rule.max_age.as_deref(),
+        });
+    }
+    Err(Denial::NoRuleMatches)
+}
+
+/// What a request finds of its bucket's CORS.
+#[derive(Debug, Clone, Copy)]
+pub enum BucketCors<'a> {
+    /// No bucket in the URL, or it does not exist.
+    NoBucket,
+    /// The bucket exists without a configuration.
+    NotConfigured,
+    /// The bucket's configuration.
+    Configured(&'a CompiledCors),
+}
+
+/// The CORS-relevant parts of an `OPTIONS` request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PreflightRequest<'a> {
+    /// `Origin`.
+    pub origin: Option<&'a str>,
+    /// `Access-Control-Request-Method`.
+    pub method: Option<&'a str>,
+    /// `Access-Control-Request-Headers`.
+    pub headers: Option<&'a str>,
+    /// Whether the URL names an object key.
+    pub has_key: bool,
+}
+
+/// `ResourceType` of an `AccessForbidden` error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceType {
+    /// `BUCKET`
+    Bucket,
+    /// `OBJECT`
+    Object,
+}
+
+impl ResourceType {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::Bucket => "BUCKET",
+            ResourceType::Object => "OBJECT",
+        }
+    }
+}
+
+/// A refused preflight, with S3's status, code and message (§5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreflightError {
+    /// R41: no `Origin`.
+    MissingOrigin,
+    /// R44: an ACRM S3 does not accept.
+    InvalidMethod(String),
+    /// R42: no such bucket.
+    BucketNotFound {
+        /// ACRM, or `OPTIONS`.
+        method: String,
+    },
+    /// R43: no configuration.
+    NotEnabled {
+        /// ACRM, or `OPTIONS`.
+        method: String,
+    },
+    /// R45: a configuration but no ACRM.
+    MissingMethod,
+    /// R55: no rule matches.
+    NotAllowed {
+        /// ACRM.
+        method: String,
+        /// `OBJECT` on a key URL, `BUCKET` otherwise.
+        resource_type: ResourceType,
+    },
+}
+
+impl PreflightError {
+    /// HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            PreflightError::MissingOrigin
+            | PreflightError::InvalidMethod(_)
+            | PreflightError::MissingMethod => 400,
+            _ => 403,
+        }
+    }
+
+    /// The S3 error code.
+    pub fn code(&self) -> &'static str {
+        if self.status() == 400 {
+            "BadRequest"
+        } else {
+            "AccessForbidden"
+        }
+    }
+
+    /// `Method` and `ResourceType` elements of an `AccessForbidden` error.
+    pub fn method_and_resource(&self) -> Option<(&str, ResourceType)> {
+        match self {
+            PreflightError::BucketNotFound { method } | PreflightError::NotEnabled { method } => {
+                Some((method, ResourceType::Bucket))
+            }
+            PreflightError::NotAllowed {
+                method,
+                resource_type,
+            } => Some((method, *resource_type)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PreflightError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PreflightError::MissingOrigin => {
+                f.write_str("Insufficient information. Origin request header needed.")
+            }
+            PreflightError::InvalidMethod(m) => write!(f, "Invalid Access-Control-Request-Method: {m}"),
+            PreflightError::MissingMethod => f.write_str("Invalid Access-Control-Request-Method: null"),
+            PreflightError::BucketNotFound { .. } => f.write_str("CORSResponse: Bucket not found"),
+            PreflightError::NotEnabled { .. } => {
+                f.write_str("CORSResponse: CORS is not enabled for this bucket.")
+            }
+            // "evalution" is S3's spelling (E25).
+            PreflightError::NotAllowed { .. } => f.write_str(
+                "CORSResponse: This CORS request is not allowed. This is usually because the evalution of \
+                 Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers \
+                 are not whitelisted by the resource's CORS spec.",
+            ),
+        }
+    }
+}
+
+/// ACRM values S3 accepts before matching (R44): the five rule methods, and `PATCH` and `OPTIONS`,
+/// which pass this check and then match no rule.
+fn acceptable_request_method(m: &str) -> bool {
+    matches!(
+        m,
+        "GET" | "PUT" | "HEAD" | "POST" | "DELETE" | "PATCH" | "OPTIONS"
+    )
+}
+
+fn non_empty(v: Option<&str>) -> Option<&str> {
+    v.filter(|s| !s.is_empty())
+}
+
+/// Decides a preflight (`OPTIONS`) in S3's order (§5.1).
+pub fn preflight<'a>(
+    bucket: BucketCors<'a>,
+    req: &PreflightRequest<'a>,
+) -> Result<CorsHeaders<'a>, PreflightError> {
+    let origin = non_empty(req.origin).ok_or(PreflightError::MissingOrigin)?;
+    if let Some(m) = req.method
+        && !acceptable_request_method(m)
+    {
+        return Err(PreflightError::InvalidMethod(m.to_owned()));
+    }
+    let method_or_options = || req.method.unwrap_or("OPTIONS").to_owned();
+    let cors = match bucket {
+        BucketCors::NoBucket => {
+            return Err(PreflightError::BucketNotFound {
+                method: method_or_options(),
+            });
+        }
+        BucketCors::NotConfigured => {
+            return Err(PreflightError::NotEnabled {
+                method: method_or_options(),
+            });
+        }
+        BucketCors::Configured(c) => c,
+    };
+    let method = req.method.ok_or(PreflightError::MissingMethod)?;
+    evaluate(cors, origin, method, req.headers).map_err(|_| PreflightError::NotAllowed {
+        method: method.to_owned(),
+        resource_type: if req.has_key {
+            ResourceType::Object
+        } else {
+            ResourceType::Bucket
+        },
+    })
+}
+
+/// Decides the CORS headers of an actual (non-`OPTIONS`) request (§6): `None` adds nothing and the
+/// request is served as without CORS (R58, R59, R61, R65). An ACRM replaces the method (R62) and an
+/// ACRH is checked as in a preflight (R63).
+pub fn actual<'a>(
+    bucket: BucketCors<'a>,
+    origin: Option<&'a str>,
+    method: &str,
+    request_method: Option<&str>,
+    request_headers: Option<&str>,
+) -> Option<CorsHeaders<'a>> {
+    let origin = non_empty(origin)?;
+    let BucketCors::Configured(cors) = bucket else {
+        return None;
+    };
+    evaluate(cors, origin, request_method.unwrap_or(method), request_headers).ok()
+}

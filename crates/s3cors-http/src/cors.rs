@@ -1,0 +1,129 @@
+//! The CORS subresource — PutBucketCors, GetBucketCors, DeleteBucketCors — and the per-bucket cache of
+//! compiled configurations that [`crate::layer::CorsLayer`] decides from.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketCors.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketCors.html>.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use http::StatusCode;
+use parking_lot::{Mutex, RwLock};
+use s3cors_cors::{CompiledCors, CorsConfiguration, ValidationError};
+use s3cors_proto::{S3Error, S3ErrorCode};
+use s3cors_store::Store;
+
+use crate::body::{Checksum, read_small};
+use crate::response;
+use crate::service::{Ctx, blocking, no_content};
+
+/// The largest CORS document S3 accepts (R16).
+pub const MAX_CORS_DOCUMENT: usize = 64 * 1024;
+
+/// A stored configuration with its compiled form.
+#[derive(Debug)]
+pub struct CorsEntry {
+    /// As stored (for GetBucketCors).
+    pub config: CorsConfiguration,
+    /// For deciding requests.
+    pub compiled: CompiledCors,
+}
+
+/// Compiled configurations by bucket. Replaced whole on Put/Delete, so a request works with the
+/// configuration in force when it arrived (R66) and a change applies to the next request (R80).
+#[derive(Debug, Default)]
+pub struct CorsCache {
+    map: RwLock<HashMap<String, Arc<CorsEntry>>>,
+    /// Serialises store-and-cache updates so that the cache always ends as the store does.
+    writes: Mutex<()>,
+}
+
+impl CorsCache {
+    /// Loads every stored configuration.
+    pub fn load(store: &Store) -> Result<CorsCache, s3cors_store::StoreError> {
+        let map = store
+            .all_cors()?
+            .into_iter()
+            .map(|(bucket, config)| {
+                let compiled = CompiledCors::compile(&config);
+                (bucket, Arc::new(CorsEntry { config, compiled }))
+            })
+            .collect();
+        Ok(CorsCache {
+            map: RwLock::new(map),
+            writes: Mutex::new(()),
+        })
+    }
+
+    /// The configuration of a bucket.
+    pub fn get(&self, bucket: &str) -> Option<Arc<CorsEntry>> {
+        self.map.read().get(bucket).cloned()
+    }
+
+    /// Stores a configuration durably, then makes it current.
+    pub(crate) fn put(&self, store: &Store, bucket: &str, config: CorsConfiguration) -> Result<(), S3Error> {
+        let _w = self.writes.lock();
+        store.put_cors(bucket, &config)?;
+        let compiled = CompiledCors::compile(&config);
+        self.map
+            .write()
+            .insert(bucket.to_owned(), Arc::new(CorsEntry { config, compiled }));
+        Ok(())
+    }
+
+    /// Removes a configuration durably, then from the cache.
+    pub(crate) fn delete(&self, store: &Store, bucket: &str) -> Result<(), S3Error> {
+        let _w = self.writes.lock();
+        store.delete_cors(bucket)?;
+        self.map.write().remove(bucket);
+        Ok(())
+    }
+
+    /// Deletes a bucket and forgets its configuration.
+    pub(crate) fn delete_bucket(&self, store: &Store, bucket: &str) -> Result<(), S3Error> {
+        let _w = self.writes.lock();
+        store.delete_bucket(bucket)?;
+        self.map.write().remove(bucket);
+        Ok(())
+    }
+}
+
+fn validation_error(e: &ValidationError) -> S3Error {
+    let code = match e.code() {
+        "MalformedXML" => S3ErrorCode::MalformedXML,
+        "InvalidArgument" => S3ErrorCode::InvalidArgument,
+        _ => S3ErrorCode::InvalidRequest,
+    };
+    S3Error::with_message(code, e.to_string())
+}
+
+pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
+    ctx.app.store.bucket(&ctx.bucket)?;
+    let body = read_small(&ctx.headers, body, MAX_CORS_DOCUMENT, Checksum::Required).await?;
+    let config = s3cors_proto::cors_xml::parse_cors(&body)?;
+    s3cors_cors::validate(&config).map_err(|e| validation_error(&e))?;
+    let app = ctx.app.clone();
+    let bucket = ctx.bucket.clone();
+    blocking(move || app.cors.put(&app.store, &bucket, config)).await?;
+    Ok(response::empty(StatusCode::OK))
+}
+
+pub(crate) fn get(ctx: &Ctx) -> Result<Response, S3Error> {
+    ctx.app.store.bucket(&ctx.bucket)?;
+    let entry = ctx.app.cors.get(&ctx.bucket).ok_or_else(|| {
+        S3Error::new(S3ErrorCode::NoSuchCORSConfiguration).with_element("BucketName", ctx.bucket.clone())
+    })?;
+    Ok(response::xml(s3cors_proto::cors_xml::serialize_cors(
+        &entry.config,
+    )))
+}
+
+pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
+    let app = ctx.app.clone();
+    let bucket = ctx.bucket.clone();
+    blocking(move || app.cors.delete(&app.store, &bucket)).await?;
+    Ok(no_content())
+}

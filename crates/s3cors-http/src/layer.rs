@@ -1,0 +1,182 @@
+//! `CorsLayer`: S3's CORS around the whole service.
+//!
+//! It sits outside authentication, so preflights are never authenticated (R56), and it wraps the inner
+//! service, so the headers of a matching rule reach every response to an actual request, errors
+//! included (R64). Every `OPTIONS` is answered here from the bucket's CORS configuration (§5), never
+//! from the object (R57). Deciding reads one `Arc` from the cache and allocates nothing per rule.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use s3cors_cors::{BucketCors, CorsHeaders, PreflightError, PreflightRequest};
+use s3cors_proto::endpoint::{locate, virtual_host_bucket};
+use s3cors_proto::{S3Error, S3ErrorCode};
+use tower::{Layer, Service};
+
+use crate::App;
+use crate::cors::CorsEntry;
+use crate::response::{self, RequestIds};
+
+/// Applies S3 bucket CORS to a service.
+#[derive(Debug, Clone)]
+pub struct CorsLayer {
+    app: Arc<App>,
+}
+
+impl CorsLayer {
+    /// A layer deciding from `app`'s store and CORS cache.
+    pub fn new(app: Arc<App>) -> Self {
+        CorsLayer { app }
+    }
+}
+
+impl<S> Layer<S> for CorsLayer {
+    type Service = CorsService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CorsService {
+            app: self.app.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service [`CorsLayer`] produces.
+#[derive(Debug, Clone)]
+pub struct CorsService<S> {
+    app: Arc<App>,
+    inner: S,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn host(req: &Request) -> Option<&str> {
+    header(req.headers(), "host").or_else(|| req.uri().authority().map(|a| a.as_str()))
+}
+
+/// Adds a rule's headers to a response.
+fn add_headers(resp: &mut Response, headers: &CorsHeaders<'_>) {
+    for (name, value) in headers.pairs() {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+}
+
+impl<S> CorsService<S> {
+    /// What the request finds of its bucket's CORS; the entry is kept for the whole request.
+    fn bucket_state(&self, bucket: Option<&str>) -> (Option<Arc<CorsEntry>>, bool) {
+        let Some(bucket) = bucket else {
+            return (None, false);
+        };
+        match self.app.cors.get(bucket) {
+            Some(entry) => (Some(entry), true),
+            None => (None, self.app.store.bucket(bucket).is_ok()),
+        }
+    }
+
+    fn preflight(&self, req: &Request) -> Response {
+        let ids = RequestIds::new();
+        let located = locate(host(req), req.uri().path(), &self.app.config.domains);
+        let (entry, exists) = self.bucket_state(located.as_ref().map(|(b, _)| b.as_str()));
+        let state = match (&entry, exists) {
+            (Some(e), _) => BucketCors::Configured(&e.compiled),
+            (None, true) => BucketCors::NotConfigured,
+            (None, false) => BucketCors::NoBucket,
+        };
+        let h = req.headers();
+        let pf = PreflightRequest {
+            origin: header(h, "origin"),
+            method: header(h, "access-control-request-method"),
+            headers: header(h, "access-control-request-headers"),
+            has_key: located.as_ref().is_some_and(|(_, k)| *k),
+        };
+        let mut resp = match s3cors_cors::preflight(state, &pf) {
+            Ok(allowed) => {
+                let mut resp = response::empty(StatusCode::OK);
+                resp.headers_mut()
+                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
+                add_headers(&mut resp, &allowed);
+                resp
+            }
+            Err(e) => response::error(&preflight_error(&e), &ids, false),
+        };
+        ids.stamp(&mut resp);
+        resp
+    }
+}
+
+fn preflight_error(e: &PreflightError) -> S3Error {
+    let code = if e.status() == 400 {
+        S3ErrorCode::BadRequest
+    } else {
+        S3ErrorCode::AccessForbidden
+    };
+    let err = S3Error::with_message(code, e.to_string());
+    match e.method_and_resource() {
+        Some((method, resource)) => err
+            .with_element("Method", method.to_owned())
+            .with_element("ResourceType", resource.as_str()),
+        None => err,
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S> Service<Request> for CorsService<S>
+where
+    S: Service<Request, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let internal = req.uri().path().starts_with("/_s3cors/")
+            && host(&req)
+                .and_then(|h| virtual_host_bucket(h, &self.app.config.domains))
+                .is_none();
+        if req.method() == Method::OPTIONS && !internal {
+            let resp = self.preflight(&req);
+            return Box::pin(async move { Ok(resp) });
+        }
+        let origin = header(req.headers(), "origin")
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned);
+        let Some(origin) = origin else {
+            return Box::pin(self.inner.call(req));
+        };
+        // The configuration in force when the request arrived (R66).
+        let located = locate(host(&req), req.uri().path(), &self.app.config.domains);
+        let entry = located.and_then(|(bucket, _)| self.app.cors.get(&bucket));
+        let Some(entry) = entry else {
+            return Box::pin(self.inner.call(req));
+        };
+        let method = req.method().as_str().to_owned();
+        let acrm = header(req.headers(), "access-control-request-method").map(str::to_owned);
+        let acrh = header(req.headers(), "access-control-request-headers").map(str::to_owned);
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let mut resp = fut.await?;
+            let state = BucketCors::Configured(&entry.compiled);
+            if let Some(h) =
+                s3cors_cors::actual(state, Some(&origin), &method, acrm.as_deref(), acrh.as_deref())
+            {
+                add_headers(&mut resp, &h);
+            }
+            Ok(resp)
+        })
+    }
+}
