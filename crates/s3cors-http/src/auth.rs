@@ -1,6 +1,7 @@
 //! Who is calling.
 //!
-//! For now s3cors reads the access key id a request is signed with (header or presigned URL) and
+//! For now s3cors reads the access key id a request is signed with — SigV4 header or presigned URL, or
+//! the legacy SigV2 forms boto3 still uses for presigned URLs (`AWSAccessKeyId=…&Signature=…`) — and
 //! accepts the default account's key without verifying the signature; anonymous requests are denied.
 //! Signature verification replaces [`authenticate`]'s body, not its callers.
 
@@ -19,23 +20,22 @@ pub(crate) struct Caller {
 
 /// Identifies the caller of a request.
 pub(crate) fn authenticate(config: &Config, headers: &HeaderMap, query: &Query) -> Result<Caller, S3Error> {
-    let claim = match headers.get(http::header::AUTHORIZATION) {
+    let access_key_id = match headers.get(http::header::AUTHORIZATION) {
         Some(v) => {
-            let v = v
-                .to_str()
-                .map_err(|_| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
-            parse_authorization(v)?
+            let v = v.to_str().map_err(|_| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
+            match v.strip_prefix("AWS ").and_then(|rest| rest.split_once(':')) {
+                Some((akid, _signature)) => akid.to_owned(),
+                None => parse_authorization(v)?.credential.access_key_id,
+            }
         }
-        None => match parse_presigned(query)? {
-            Some(claim) => claim,
-            None => return Err(S3Error::new(S3ErrorCode::AccessDenied)),
+        None => match (parse_presigned(query)?, query.get("AWSAccessKeyId")) {
+            (Some(claim), _) => claim.credential.access_key_id,
+            (None, Some(akid)) if query.has("Signature") => akid.to_owned(),
+            _ => return Err(S3Error::new(S3ErrorCode::AccessDenied)),
         },
     };
-    if claim.credential.access_key_id != config.access_key_id {
-        return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId)
-            .with_element("AWSAccessKeyId", claim.credential.access_key_id));
+    if access_key_id != config.access_key_id {
+        return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId).with_element("AWSAccessKeyId", access_key_id));
     }
-    Ok(Caller {
-        account_id: config.account_id.clone(),
-    })
+    Ok(Caller { account_id: config.account_id.clone() })
 }
