@@ -74,6 +74,11 @@ pub fn evaluate<'a>(
 ) -> Result<CorsHeaders<'a>, Denial> {
     let bit = method_bit(method);
     let names = requested_headers(request_headers);
+    // Nothing with control characters is ever echoed into a response header.
+    let visible = |s: &str| s.bytes().all(|b| b >= 0x20 && b != 0x7f);
+    if !visible(origin) || !names.clone().all(visible) {
+        return Err(Denial::NoRuleMatches);
+    }
     for (i, rule) in cors.rules.iter().enumerate() {
         if bit == 0 || rule.methods & bit == 0 {
             continue;

@@ -510,3 +510,15 @@ fn evaluate_directly() {
     assert!(evaluate(&c, "a", "GET", None).is_ok());
     assert!(evaluate(&c, "a", "OPTIONS", None).is_err());
 }
+
+#[test]
+fn control_characters_are_never_echoed() {
+    let mut r = rule(&["http://a*"], &["GET"]);
+    r.allowed_headers = vec!["*".into()];
+    let c = compile(vec![r]);
+    let cfg = BucketCors::Configured(&c);
+    assert!(preflight(cfg, &pf(Some("http://a\r\nset-cookie: x"), Some("GET"), None)).is_err());
+    assert!(preflight(cfg, &pf(Some("http://a"), Some("GET"), Some("x\u{1}y"))).is_err());
+    assert!(actual(cfg, Some("http://a\u{7f}"), "GET", None, None).is_none());
+    assert!(preflight(cfg, &pf(Some("http://a"), Some("GET"), Some("x-ok"))).is_ok());
+}
