@@ -10,16 +10,25 @@ use s3cors_proto::{Query, RequestTarget};
 
 /// Splits fuzz input into fields at `0xFF` (a byte no UTF-8 text contains).
 fn fields(data: &[u8]) -> Vec<&str> {
-    data.split(|&b| b == 0xFF).map(|f| std::str::from_utf8(f).unwrap_or("")).collect()
+    data.split(|&b| b == 0xFF)
+        .map(|f| std::str::from_utf8(f).unwrap_or(""))
+        .collect()
 }
 
 /// The CORSConfiguration parser: anything parses or is refused; what parses and validates
 /// serialises and parses back to itself.
 pub fn cors_xml(data: &[u8]) {
-    let Ok(config) = s3cors_proto::cors_xml::parse_cors(data) else { return };
+    let Ok(config) = s3cors_proto::cors_xml::parse_cors(data) else {
+        return;
+    };
     if s3cors_cors::validate(&config).is_ok() {
-        let again = s3cors_proto::cors_xml::parse_cors(s3cors_proto::cors_xml::serialize_cors(&config).as_bytes());
-        assert_eq!(again.ok().as_ref(), Some(&config), "serialise then parse is the identity");
+        let again =
+            s3cors_proto::cors_xml::parse_cors(s3cors_proto::cors_xml::serialize_cors(&config).as_bytes());
+        assert_eq!(
+            again.ok().as_ref(),
+            Some(&config),
+            "serialise then parse is the identity"
+        );
     }
 }
 
@@ -28,18 +37,28 @@ pub fn cors_xml(data: &[u8]) {
 pub fn cors_decide(data: &[u8]) {
     let f = fields(data);
     let get = |i: usize| f.get(i).copied();
-    let Some(Ok(config)) = get(0).map(|x| s3cors_proto::cors_xml::parse_cors(x.as_bytes())) else { return };
+    let Some(Ok(config)) = get(0).map(|x| s3cors_proto::cors_xml::parse_cors(x.as_bytes())) else {
+        return;
+    };
     if s3cors_cors::validate(&config).is_err() {
         return;
     }
     let compiled = CompiledCors::compile(&config);
-    let req = PreflightRequest { origin: get(1), method: get(2), headers: get(3), has_key: data.len() % 2 == 0 };
+    let req = PreflightRequest {
+        origin: get(1),
+        method: get(2),
+        headers: get(3),
+        has_key: data.len().is_multiple_of(2),
+    };
     let state = BucketCors::Configured(&compiled);
     let check = |h: &s3cors_cors::CorsHeaders<'_>| {
         for (_, v) in h.pairs() {
             assert!(!v.contains(['\r', '\n']), "no line breaks in a header value");
         }
-        assert!(h.allow_origin == "*" || Some(h.allow_origin) == get(1), "ACAO is * or the origin");
+        assert!(
+            h.allow_origin == "*" || Some(h.allow_origin) == get(1),
+            "ACAO is * or the origin"
+        );
     };
     if let Ok(h) = s3cors_cors::preflight(state, &req) {
         check(&h);
@@ -55,11 +74,17 @@ pub fn classify(data: &[u8]) {
     let f = fields(data);
     let get = |i: usize| f.get(i).copied().unwrap_or("");
     let Ok(query) = Query::parse(get(3)) else { return };
-    let target = RequestTarget { method: get(0), host: Some(get(1)), path: get(2), query: &query, copy_source: data.len() % 3 == 0 };
-    if let Ok(ep) = s3cors_proto::classify(&target, &["localhost".to_owned()]) {
-        if let Some(key) = ep.key {
-            assert!(key.len() <= get(2).len(), "decoding never grows a key");
-        }
+    let target = RequestTarget {
+        method: get(0),
+        host: Some(get(1)),
+        path: get(2),
+        query: &query,
+        copy_source: data.len().is_multiple_of(3),
+    };
+    if let Ok(ep) = s3cors_proto::classify(&target, &["localhost".to_owned()])
+        && let Some(key) = ep.key
+    {
+        assert!(key.len() <= get(2).len(), "decoding never grows a key");
     }
     let _ = s3cors_proto::endpoint::locate(Some(get(1)), get(2), &["localhost".to_owned()]);
 }
@@ -67,7 +92,9 @@ pub fn classify(data: &[u8]) {
 /// The `aws-chunked` decoder, fed in pieces of every size from the first byte: the decoded payload
 /// never exceeds the input and does not depend on how the input was split.
 pub fn aws_chunked(data: &[u8]) {
-    let Some((&step, body)) = data.split_first() else { return };
+    let Some((&step, body)) = data.split_first() else {
+        return;
+    };
     let decode = |step: usize| {
         let mut d = ChunkedDecoder::new();
         let mut out = Vec::new();
@@ -97,7 +124,9 @@ mod tests {
     use std::path::Path;
 
     fn replay(target: &str, harness: fn(&[u8])) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/corpus")
+            .join(target);
         let mut n = 0;
         for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
             let path = entry.expect("entry").path();

@@ -22,7 +22,9 @@ pub(crate) struct Caller {
 pub(crate) fn authenticate(config: &Config, headers: &HeaderMap, query: &Query) -> Result<Caller, S3Error> {
     let access_key_id = match headers.get(http::header::AUTHORIZATION) {
         Some(v) => {
-            let v = v.to_str().map_err(|_| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
+            let v = v
+                .to_str()
+                .map_err(|_| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
             match v.strip_prefix("AWS ").and_then(|rest| rest.split_once(':')) {
                 Some((akid, _signature)) => akid.to_owned(),
                 None => parse_authorization(v)?.credential.access_key_id,
@@ -35,7 +37,11 @@ pub(crate) fn authenticate(config: &Config, headers: &HeaderMap, query: &Query) 
         },
     };
     if access_key_id != config.access_key_id {
-        return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId).with_element("AWSAccessKeyId", access_key_id));
+        return Err(
+            S3Error::new(S3ErrorCode::InvalidAccessKeyId).with_element("AWSAccessKeyId", access_key_id)
+        );
     }
-    Ok(Caller { account_id: config.account_id.clone() })
+    Ok(Caller {
+        account_id: config.account_id.clone(),
+    })
 }

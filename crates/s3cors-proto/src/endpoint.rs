@@ -323,7 +323,6 @@ mod tests {
     /// `(method, host, uri, copy-source?, op, bucket, key)`, from the request examples of the S3 API
     /// reference, in both addressing styles.
     #[test]
-    #[allow(clippy::type_complexity)]
     fn classifies_aws_doc_examples() {
         use Op::*;
         let h = "127.0.0.1:9000";
