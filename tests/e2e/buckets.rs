@@ -23,14 +23,33 @@ async fn bucket_lifecycle_path_style() {
     assert!(list.buckets()[0].creation_date().is_some());
     assert_eq!(list.owner().and_then(|o| o.id()).map(str::len), Some(64));
 
-    let again = s3
-        .create_bucket()
+    // us-east-1: re-creating your own bucket succeeds and changes nothing (S3's legacy behaviour).
+    s3.create_bucket()
         .bucket("alpha")
         .send()
         .await
-        .expect_err("exists");
-    assert_eq!(code(&again), "BucketAlreadyOwnedByYou");
-    assert_eq!(status(&again), 409);
+        .expect("re-create in us-east-1");
+    assert_eq!(s3.list_buckets().send().await.expect("list").buckets().len(), 2);
+    let page = s3.list_buckets().max_buckets(1).send().await.expect("page 1");
+    assert_eq!(
+        page.buckets().iter().filter_map(|b| b.name()).collect::<Vec<_>>(),
+        ["alpha"]
+    );
+    let token = page.continuation_token().expect("more buckets").to_owned();
+    let page = s3
+        .list_buckets()
+        .max_buckets(1)
+        .continuation_token(token)
+        .send()
+        .await
+        .expect("page 2");
+    assert_eq!(
+        page.buckets().iter().filter_map(|b| b.name()).collect::<Vec<_>>(),
+        ["beta"]
+    );
+    assert_eq!(page.continuation_token(), None);
+    let page = s3.list_buckets().prefix("be").send().await.expect("prefix");
+    assert_eq!(page.buckets().len(), 1);
 
     let head = s3.head_bucket().bucket("alpha").send().await.expect("head");
     assert_eq!(head.bucket_region(), Some("us-east-1"));
@@ -148,6 +167,21 @@ async fn regional_endpoint_records_the_location() {
         .await
         .expect_err("no constraint");
     assert_eq!(code(&err), "IllegalLocationConstraintException");
+    let again = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::EuWest1)
+        .build();
+    let err = s3
+        .create_bucket()
+        .bucket("euro")
+        .create_bucket_configuration(again)
+        .send()
+        .await
+        .expect_err("exists");
+    assert_eq!(
+        (code(&err), status(&err)),
+        ("BucketAlreadyOwnedByYou".to_owned(), 409),
+        "outside us-east-1"
+    );
 }
 
 #[tokio::test]

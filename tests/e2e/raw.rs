@@ -228,3 +228,29 @@ fn aws_chunked_bodies_are_stored_decoded() {
         "aws-chunked is framing, not content"
     );
 }
+
+#[test]
+fn non_ascii_metadata_is_read_as_latin1_and_returned_as_an_encoded_word() {
+    let server = Server::start();
+    send(server.port, &format!("PUT /bkt HTTP/1.1\n{AUTH}"), b"");
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    let mut req = format!(
+        "PUT /bkt/k HTTP/1.1\r\nHost: x\r\n{}Content-Length: 0\r\nConnection: close\r\n",
+        AUTH.replace('\n', "\r\n")
+    )
+    .into_bytes();
+    req.extend_from_slice(b"x-amz-meta-latin: Hello World\xe9\r\n\r\n");
+    s.write_all(&req).expect("write");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    assert!(
+        out.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    let r = send(server.port, &format!("HEAD /bkt/k HTTP/1.1\n{AUTH}"), b"");
+    assert_eq!(
+        r.header("x-amz-meta-latin"),
+        Some("=?UTF-8?B?SGVsbG8gV29ybGTDqQ==?=")
+    );
+}

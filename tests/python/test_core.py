@@ -24,9 +24,15 @@ def test_bucket_lifecycle(s3):
     assert [b["Name"] for b in listed["Buckets"]] == ["photos", "videos"]
     assert isinstance(listed["Buckets"][0]["CreationDate"], datetime.datetime)
     assert len(listed["Owner"]["ID"]) == 64
-    with pytest.raises(ClientError) as e:
-        s3.create_bucket(Bucket="photos")
-    assert error_code(e) == "BucketAlreadyOwnedByYou" and status(e) == 409
+    # us-east-1: re-creating your own bucket succeeds and keeps it as it was.
+    s3.put_object(Bucket="photos", Key="kept", Body=b"x")
+    s3.create_bucket(Bucket="photos")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="photos")["Contents"]] == ["kept"]
+    s3.delete_object(Bucket="photos", Key="kept")
+    page = s3.list_buckets(MaxBuckets=1)
+    assert [b["Name"] for b in page["Buckets"]] == ["photos"]
+    page = s3.list_buckets(MaxBuckets=1, ContinuationToken=page["ContinuationToken"])
+    assert [b["Name"] for b in page["Buckets"]] == ["videos"] and "ContinuationToken" not in page
     assert s3.head_bucket(Bucket="photos")["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "us-east-1"
     assert s3.get_bucket_location(Bucket="photos")["LocationConstraint"] is None
     assert "Status" not in s3.get_bucket_versioning(Bucket="photos")
@@ -383,3 +389,111 @@ def test_aws_cli(server, tmp_path):
     assert '"ContentLength": 13000' in aws("s3api", "head-object", "--bucket", "cli-bucket", "--key", "dir/f.txt")
     aws("s3", "rm", "s3://cli-bucket/dir/f.txt", "--only-show-errors")
     aws("s3", "rb", "s3://cli-bucket")
+
+
+def test_regional_endpoint_refuses_recreation(tmp_path):
+    srv = Server(tmp_path / "d", "--region", "eu-west-1")
+    try:
+        s3 = srv.client()
+        cfg = {"LocationConstraint": "eu-west-1"}
+        s3.create_bucket(Bucket="euro", CreateBucketConfiguration=cfg)
+        assert s3.get_bucket_location(Bucket="euro")["LocationConstraint"] == "eu-west-1"
+        with pytest.raises(ClientError) as e:
+            s3.create_bucket(Bucket="euro", CreateBucketConfiguration=cfg)
+        assert error_code(e) == "BucketAlreadyOwnedByYou" and status(e) == 409
+    finally:
+        srv.stop()
+
+
+def test_get_and_head_by_part_number(s3):
+    s3.create_bucket(Bucket="parts")
+    uid = s3.create_multipart_upload(Bucket="parts", Key="mp")["UploadId"]
+    p1, p2 = os.urandom(5 * 1024 * 1024), b"second part"
+    etags = [
+        s3.upload_part(Bucket="parts", Key="mp", UploadId=uid, PartNumber=n, Body=b)["ETag"]
+        for n, b in [(1, p1), (2, p2)]
+    ]
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="parts", Key="mp", PartNumber=1)
+    assert error_code(e) == "NoSuchKey"
+    parts = {"Parts": [{"PartNumber": n + 1, "ETag": t} for n, t in enumerate(etags)]}
+    done = s3.complete_multipart_upload(Bucket="parts", Key="mp", UploadId=uid, MultipartUpload=parts)
+    r = s3.get_object(Bucket="parts", Key="mp", PartNumber=2)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert r["Body"].read() == p2
+    assert r["ContentRange"] == f"bytes {len(p1)}-{len(p1) + len(p2) - 1}/{len(p1) + len(p2)}"
+    assert r["PartsCount"] == 2 and r["ETag"] == done["ETag"]
+    h = s3.head_object(Bucket="parts", Key="mp", PartNumber=1)
+    assert h["ContentLength"] == len(p1) and h["PartsCount"] == 2
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="parts", Key="mp", PartNumber=3)
+    assert error_code(e) == "InvalidPart" and status(e) == 400
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="parts", Key="mp", PartNumber=1, Range="bytes=0-1")
+    assert error_code(e) == "InvalidRequest"
+    # A repeated CompleteMultipartUpload answers as the first did.
+    again = s3.complete_multipart_upload(Bucket="parts", Key="mp", UploadId=uid, MultipartUpload=parts)
+    assert again["ETag"] == done["ETag"]
+    # An object not uploaded in parts: part 1 is the whole object, part 2 does not exist.
+    s3.put_object(Bucket="parts", Key="single", Body=b"body")
+    assert s3.get_object(Bucket="parts", Key="single", PartNumber=1)["Body"].read() == b"body"
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="parts", Key="single", PartNumber=2)
+    assert error_code(e) == "InvalidPart"
+
+
+def test_conditional_writes(s3):
+    s3.create_bucket(Bucket="condw")
+    first = s3.put_object(Bucket="condw", Key="k", Body=b"one", IfNoneMatch="*")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="condw", Key="k", Body=b"two", IfNoneMatch="*")
+    assert error_code(e) == "PreconditionFailed" and status(e) == 412
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="condw", Key="k", Body=b"two", IfMatch='"00000000000000000000000000000000"')
+    assert error_code(e) == "PreconditionFailed"
+    s3.put_object(Bucket="condw", Key="k", Body=b"two", IfMatch=first)
+    assert s3.get_object(Bucket="condw", Key="k")["Body"].read() == b"two"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="condw", Key="missing", Body=b"x", IfMatch=first)
+    assert error_code(e) == "NoSuchKey"
+    uid = s3.create_multipart_upload(Bucket="condw", Key="k")["UploadId"]
+    etag = s3.upload_part(Bucket="condw", Key="k", UploadId=uid, PartNumber=1, Body=b"p")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket="condw", Key="k", UploadId=uid, IfNoneMatch="*",
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+        )
+    assert error_code(e) == "PreconditionFailed"
+    assert s3.get_object(Bucket="condw", Key="k")["Body"].read() == b"two"
+
+
+def test_content_encoding_and_raw_metadata(s3):
+    s3.create_bucket(Bucket="enc")
+    for sent, kept in [("gzip", "gzip"), ("deflate, gzip", "deflate, gzip"), ("gzip, aws-chunked", "gzip"),
+                       ("aws-chunked, gzip", "gzip"), ("aws-chunked", None)]:
+        s3.put_object(Bucket="enc", Key="k", Body=b"x", ContentEncoding=sent)
+        assert s3.head_object(Bucket="enc", Key="k").get("ContentEncoding") == kept, sent
+
+    # Non-ASCII metadata travels as an RFC 2047 encoded-word, as S3 carries it.
+    def raw_metadata(**kwargs):
+        kwargs["params"]["headers"]["x-amz-meta-word"] = "=?UTF-8?B?5Lit5paH?="
+
+    s3.meta.events.register("before-call.s3.PutObject", raw_metadata)
+    try:
+        s3.put_object(Bucket="enc", Key="meta", Body=b"x")
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", raw_metadata)
+    meta = s3.get_object(Bucket="enc", Key="meta")["Metadata"]
+    assert meta["word"] == "=?UTF-8?B?5Lit5paH?="
+
+
+def test_list_objects_v1_url_encoding_leaves_prefix_plain(server):
+    import requests
+
+    server.client().create_bucket(Bucket="v1enc")
+    server.client().put_object(Bucket="v1enc", Key="a b/c", Body=b"")
+    auth = "AWS4-HMAC-SHA256 Credential=s3cors/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00"
+    url = f"{server.endpoint}/v1enc?encoding-type=url&prefix=a%20b%2F&delimiter=%2F"
+    raw = requests.get(url, headers={"Authorization": auth}).text
+    assert "<Prefix>a b/</Prefix>" in raw
+    assert "<Key>a%20b/c</Key>" in raw

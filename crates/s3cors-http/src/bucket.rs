@@ -14,12 +14,38 @@ use crate::service::{Ctx, blocking, no_content, owner_xml};
 const US_EAST_1: &str = "us-east-1";
 
 pub(crate) fn list_buckets(ctx: &Ctx) -> Result<Response, S3Error> {
-    let buckets = ctx.app.store.list_buckets()?;
+    let max = match ctx.query.get("max-buckets") {
+        None => usize::MAX,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=10_000).contains(&n) => n,
+            _ => {
+                return Err(S3Error::invalid_argument(
+                    "Max buckets must be between 1 and 10000",
+                    "max-buckets",
+                    v,
+                ));
+            }
+        },
+    };
+    let after = ctx
+        .query
+        .get("continuation-token")
+        .map(crate::list::decode_token)
+        .transpose()?;
+    let prefix = ctx.query.get("prefix").unwrap_or("");
+    let region = ctx.query.get("bucket-region");
+    let mut buckets = ctx.app.store.list_buckets()?.into_iter().filter(|b| {
+        b.owner == ctx.caller.account_id
+            && b.name.starts_with(prefix)
+            && after.as_deref().is_none_or(|a| b.name.as_str() > a)
+            && region.is_none_or(|r| b.region == r)
+    });
+    let page: Vec<_> = buckets.by_ref().take(max).collect();
+    let more = buckets.next().is_some();
     let mut w = XmlWriter::new();
     w.start_root("ListAllMyBucketsResult");
-    owner_xml(&mut w, "Owner", &ctx.caller.account_id);
     w.start("Buckets");
-    for b in buckets.iter().filter(|b| b.owner == ctx.caller.account_id) {
+    for b in &page {
         w.start("Bucket");
         w.elem("Name", &b.name);
         w.elem(
@@ -30,6 +56,13 @@ pub(crate) fn list_buckets(ctx: &Ctx) -> Result<Response, S3Error> {
         w.end("Bucket");
     }
     w.end("Buckets");
+    owner_xml(&mut w, "Owner", &ctx.caller.account_id);
+    if more && let Some(last) = page.last() {
+        w.elem("ContinuationToken", &crate::list::encode_token(&last.name));
+    }
+    if ctx.query.has("prefix") {
+        w.elem("Prefix", prefix);
+    }
     w.end("ListAllMyBucketsResult");
     Ok(response::xml(w.finish()))
 }
@@ -60,7 +93,13 @@ pub(crate) async fn create(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let region = requested_region(constraint, &ctx.app.config.region)?;
     let store = ctx.app.store.clone();
     let (bucket, owner) = (ctx.bucket.clone(), ctx.caller.account_id.clone());
-    blocking(move || Ok(store.create_bucket(&bucket, &owner, &region)?)).await?;
+    match blocking(move || Ok(store.create_bucket(&bucket, &owner, &region)?)).await {
+        Ok(_) => {}
+        // In us-east-1, re-creating a bucket you own succeeds and changes nothing (S3's legacy
+        // behaviour there); other regions answer 409 BucketAlreadyOwnedByYou.
+        Err(e) if e.code() == S3ErrorCode::BucketAlreadyOwnedByYou && ctx.app.config.region == US_EAST_1 => {}
+        Err(e) => return Err(e),
+    }
     let mut resp = response::empty(http::StatusCode::OK);
     set_header(&mut resp, "location", &format!("/{}", ctx.bucket));
     Ok(resp)

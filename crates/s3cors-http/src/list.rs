@@ -122,7 +122,8 @@ pub(crate) fn objects_v1(ctx: &Ctx) -> Result<Response, S3Error> {
     let mut w = XmlWriter::new();
     w.start_root("ListBucketResult");
     w.elem("Name", &ctx.bucket);
-    names.elem(&mut w, "Prefix", &p.prefix);
+    // ListObjects (v1) never encodes Prefix, unlike V2.
+    w.elem("Prefix", &p.prefix);
     names.elem(&mut w, "Marker", marker.as_deref().unwrap_or(""));
     if page.truncated
         && p.delimiter.is_some()
@@ -146,7 +147,7 @@ pub(crate) fn objects_v1(ctx: &Ctx) -> Result<Response, S3Error> {
     Ok(response::xml(w.finish()))
 }
 
-fn decode_token(token: &str) -> Result<String, S3Error> {
+pub(crate) fn decode_token(token: &str) -> Result<String, S3Error> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .ok()
@@ -158,6 +159,11 @@ fn decode_token(token: &str) -> Result<String, S3Error> {
                 token,
             )
         })
+}
+
+/// The continuation token naming the last item of a page.
+pub(crate) fn encode_token(last: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last)
 }
 
 pub(crate) fn objects_v2(ctx: &Ctx) -> Result<Response, S3Error> {
@@ -182,10 +188,7 @@ pub(crate) fn objects_v2(ctx: &Ctx) -> Result<Response, S3Error> {
     if page.truncated
         && let Some(last) = page.items.last()
     {
-        w.elem(
-            "NextContinuationToken",
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last.name()),
-        );
+        w.elem("NextContinuationToken", &encode_token(last.name()));
     }
     w.elem("KeyCount", &page.items.len().to_string());
     w.elem("MaxKeys", &max.to_string());

@@ -20,9 +20,8 @@ pub(crate) fn from_headers(headers: &HeaderMap) -> Result<ObjectMeta, S3Error> {
     let mut total = 0;
     for (name, value) in headers {
         if let Some(short) = name.as_str().strip_prefix("x-amz-meta-") {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             total += short.len() + value.len();
-            user.push((short.to_owned(), value));
+            user.push((short.to_owned(), s3cors_proto::rfc2047::decode(value.as_bytes())));
         }
     }
     if total > MAX_USER_METADATA {
@@ -31,22 +30,28 @@ pub(crate) fn from_headers(headers: &HeaderMap) -> Result<ObjectMeta, S3Error> {
     }
     Ok(ObjectMeta {
         content_type: header(headers, "content-type"),
-        content_encoding: header(headers, "content-encoding")
-            .map(|v| {
-                // `aws-chunked` describes the request framing, not the object.
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|c| !c.eq_ignore_ascii_case("aws-chunked"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .filter(|v| !v.is_empty()),
+        content_encoding: header(headers, "content-encoding").and_then(|v| content_encoding(&v)),
         content_disposition: header(headers, "content-disposition"),
         content_language: header(headers, "content-language"),
         cache_control: header(headers, "cache-control"),
         expires: header(headers, "expires"),
         user,
     })
+}
+
+/// The stored `Content-Encoding`: as sent, less `aws-chunked`, which describes the request's framing,
+/// not the object.
+fn content_encoding(sent: &str) -> Option<String> {
+    let is_chunked = |c: &str| c.trim().eq_ignore_ascii_case("aws-chunked");
+    if !sent.split(',').any(is_chunked) {
+        return Some(sent.to_owned());
+    }
+    let rest: Vec<&str> = sent
+        .split(',')
+        .filter(|c| !is_chunked(c))
+        .map(str::trim)
+        .collect();
+    (!rest.is_empty()).then(|| rest.join(", "))
 }
 
 /// Puts an object's stored headers on a GET/HEAD response, with `response-*` overrides.
@@ -86,9 +91,27 @@ pub(crate) fn apply(resp: &mut Response, meta: &ObjectMeta, query: &Query) {
     for (k, v) in &meta.user {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::try_from(format!("x-amz-meta-{k}")),
-            http::HeaderValue::from_str(v),
+            http::HeaderValue::from_str(&s3cors_proto::rfc2047::encode(v)),
         ) {
             resp.headers_mut().append(name, value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_encoding;
+
+    #[test]
+    fn aws_chunked_is_removed_and_the_rest_kept() {
+        assert_eq!(content_encoding("gzip").as_deref(), Some("gzip"));
+        assert_eq!(
+            content_encoding("deflate, gzip").as_deref(),
+            Some("deflate, gzip")
+        );
+        assert_eq!(content_encoding("gzip, aws-chunked").as_deref(), Some("gzip"));
+        assert_eq!(content_encoding("aws-chunked, gzip").as_deref(), Some("gzip"));
+        assert_eq!(content_encoding("aws-chunked"), None);
+        assert_eq!(content_encoding("aws-chunked, aws-chunked"), None);
     }
 }

@@ -11,7 +11,7 @@ use s3cors_store::UploadRecord;
 
 use crate::body::{Checksum, MAX_SINGLE_PUT, ingest, read_small};
 use crate::meta;
-use crate::object::copy_source_record;
+use crate::object::{copy_source_record, write_condition};
 use crate::response::{self, set_header};
 use crate::service::{Ctx, blocking, no_content, owner_xml};
 
@@ -113,21 +113,37 @@ pub(crate) async fn upload_part_copy(ctx: &Ctx) -> Result<Response, S3Error> {
 }
 
 pub(crate) async fn complete(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
-    let up = upload(ctx)?;
+    let cond = write_condition(ctx)?;
+    let up = match upload(ctx) {
+        Ok(up) => up,
+        Err(e) if e.code() == S3ErrorCode::NoSuchUpload => {
+            // A repeated CompleteMultipartUpload answers as the first one did.
+            let id = ctx.query.get("uploadId").unwrap_or("");
+            return match ctx.app.store.completed_upload(&ctx.bucket, &ctx.key, id)? {
+                Some(done) => Ok(complete_result(ctx, &done.etag)),
+                None => Err(e),
+            };
+        }
+        Err(e) => return Err(e),
+    };
     let body = read_small(&ctx.headers, body, 2 * 1024 * 1024, Checksum::Optional).await?;
     let parts = s3cors_proto::docs::parse_complete_multipart(&body)?;
     let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let store = ctx.app.store.clone();
-    let rec = blocking(move || Ok(store.complete_upload(&up, &listed)?)).await?;
+    let rec = blocking(move || Ok(store.complete_upload(&up, &listed, &cond)?)).await?;
+    Ok(complete_result(ctx, &rec.etag))
+}
+
+fn complete_result(ctx: &Ctx, etag: &str) -> Response {
     let mut w = XmlWriter::new();
     w.start_root("CompleteMultipartUploadResult");
     let host = ctx.header("host").unwrap_or("localhost");
     w.elem("Location", &format!("http://{host}/{}/{}", ctx.bucket, ctx.key));
     w.elem("Bucket", &ctx.bucket);
     w.elem("Key", &ctx.key);
-    w.elem("ETag", &rec.etag);
+    w.elem("ETag", etag);
     w.end("CompleteMultipartUploadResult");
-    Ok(response::xml(w.finish()))
+    response::xml(w.finish())
 }
 
 pub(crate) async fn abort(ctx: &Ctx) -> Result<Response, S3Error> {

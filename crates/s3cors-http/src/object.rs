@@ -6,11 +6,11 @@ use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
 use s3cors_proto::http::{
-    Conditions, Precondition, evaluate_conditions, evaluate_copy_conditions, parse_range,
+    ByteRange, Conditions, Precondition, evaluate_conditions, evaluate_copy_conditions, parse_range,
 };
 use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
-use s3cors_store::{BlobReader, ObjectRecord};
+use s3cors_store::{BlobReader, NewObject, ObjectRecord, WriteCondition};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -23,13 +23,73 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let meta = meta::from_headers(&ctx.headers)?;
     let store = ctx.app.store.clone();
     store.bucket(&ctx.bucket)?;
+    let cond = write_condition(ctx)?;
     let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT).await?;
     let etag = s3cors_proto::etag_of(&blob.md5);
+    let new = NewObject {
+        blob,
+        etag,
+        meta,
+        part_sizes: Vec::new(),
+    };
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let rec = blocking(move || Ok(store.put_object(&bucket, &key, &blob, etag, meta, Vec::new())?)).await?;
+    let rec = blocking(move || Ok(store.put_object(&bucket, &key, new, &cond)?)).await?;
     let mut resp = response::empty(StatusCode::OK);
     set_header(&mut resp, "etag", &rec.etag);
     Ok(resp)
+}
+
+/// `If-Match` / `If-None-Match` on a write (PutObject, CompleteMultipartUpload). S3 supports only `*`
+/// for `If-None-Match` there.
+pub(crate) fn write_condition(ctx: &Ctx) -> Result<WriteCondition, S3Error> {
+    let if_none_match = match ctx.header("if-none-match").map(str::trim) {
+        None => false,
+        Some("*") => true,
+        Some(_) => {
+            return Err(S3Error::with_message(
+                S3ErrorCode::NotImplemented,
+                "A header you provided implies functionality that is not implemented",
+            )
+            .with_element("Header", "If-None-Match"));
+        }
+    };
+    Ok(WriteCondition {
+        if_match: ctx.header("if-match").map(str::to_owned),
+        if_none_match,
+    })
+}
+
+/// The bytes of part `partNumber` of an object: `None` is the whole object (part 1 of an object that
+/// was not uploaded in parts).
+fn part_range(value: &str, rec: &ObjectRecord) -> Result<Option<ByteRange>, S3Error> {
+    let n = match value.parse::<usize>() {
+        Ok(n) if (1..=10_000).contains(&n) => n,
+        _ => {
+            return Err(S3Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                "partNumber",
+                value,
+            ));
+        }
+    };
+    let invalid = || {
+        S3Error::with_message(
+            S3ErrorCode::InvalidPart,
+            "The requested partnumber is not satisfiable",
+        )
+    };
+    if rec.part_sizes.is_empty() {
+        return if n == 1 { Ok(None) } else { Err(invalid()) };
+    }
+    let size = *rec.part_sizes.get(n - 1).ok_or_else(invalid)?;
+    let start: u64 = rec.part_sizes[..n - 1].iter().sum();
+    if size == 0 {
+        return Err(invalid());
+    }
+    Ok(Some(ByteRange {
+        start,
+        end: start + size - 1,
+    }))
 }
 
 fn conditions(ctx: &Ctx, prefix: &str) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
@@ -73,7 +133,16 @@ pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
             );
         }
     }
-    let range = parse_range(ctx.header("range"), rec.size)?;
+    let range = match ctx.query.get("partNumber") {
+        Some(_) if ctx.header("range").is_some() => {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Cannot specify both Range header and partNumber query parameter",
+            ));
+        }
+        Some(n) => part_range(n, &rec)?,
+        None => parse_range(ctx.header("range"), rec.size)?,
+    };
     let (start, len) = match range {
         Some(r) => (r.start, r.len()),
         None => (0, rec.size),
@@ -259,7 +328,13 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
     let rec = blocking(move || {
         let blob = store.copy_blob(&src.blob, None)?;
         let etag = s3cors_proto::etag_of(&blob.md5);
-        Ok(store.put_object(&bucket, &key, &blob, etag, meta, Vec::new())?)
+        let new = NewObject {
+            blob,
+            etag,
+            meta,
+            part_sizes: Vec::new(),
+        };
+        Ok(store.put_object(&bucket, &key, new, &WriteCondition::default())?)
     })
     .await?;
     let mut w = XmlWriter::new();

@@ -20,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod names;
 pub mod query;
+pub mod rfc2047;
 pub mod sigv4;
 pub mod xml;
 

@@ -15,5 +15,5 @@ mod store;
 pub use blob::{BlobReader, BlobWriter};
 pub use error::{Result, StoreError};
 pub use list::{ListParams, Listed, Page};
-pub use record::{BucketRecord, ObjectMeta, ObjectRecord, PartRecord, UploadRecord};
-pub use store::{MIN_PART_SIZE, Store, UploadPage, WrittenBlob};
+pub use record::{BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, UploadRecord};
+pub use store::{MIN_PART_SIZE, NewObject, Store, UploadPage, WriteCondition, WrittenBlob};

@@ -71,7 +71,8 @@ pub struct ObjectMeta {
     pub cache_control: Option<String>,
     /// `Expires`, as sent.
     pub expires: Option<String>,
-    /// `x-amz-meta-*` pairs, names lower case without the prefix, in request order.
+    /// `x-amz-meta-*` pairs, names lower case without the prefix, in request order; values decoded as
+    /// S3 decodes them (see `s3cors_proto::rfc2047`).
     pub user: Vec<(String, String)>,
 }
 
@@ -114,6 +115,18 @@ pub struct UploadRecord {
     pub meta: ObjectMeta,
     /// Initiating account.
     pub owner: String,
+}
+
+/// What a completed multipart upload produced, kept so that a repeated CompleteMultipartUpload answers
+/// as the first one did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletedUpload {
+    /// The key.
+    pub key: String,
+    /// The object's ETag.
+    pub etag: String,
+    /// The object's size.
+    pub size: u64,
 }
 
 /// An uploaded part.

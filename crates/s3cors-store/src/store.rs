@@ -9,6 +9,7 @@
 //! | `u/BUCKET/KEY \0 UPLOADID` | [`UploadRecord`] |
 //! | `p/UPLOADID/NNNNN` | [`PartRecord`] |
 //! | `c/BUCKET` | [`CorsConfiguration`] |
+//! | `d/BUCKET/UPLOADID` | [`CompletedUpload`] |
 //!
 //! A write stores its bytes in a committed blob first, then applies the metadata batch and flushes it,
 //! and only then removes the blob it replaced: an acknowledged write is durable, and a crash at any
@@ -29,7 +30,9 @@ use crate::blob::{BlobReader, BlobWriter, Blobs, FileBlobs, MemBlobs};
 use crate::error::{Result, StoreError};
 use crate::kv::{Batch, Kv, MemKv, SledKv};
 use crate::list::{self, ListParams, Listed, Page};
-use crate::record::{self, BucketRecord, ObjectMeta, ObjectRecord, PartRecord, UploadRecord};
+use crate::record::{
+    self, BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, UploadRecord,
+};
 
 /// The smallest size of a part that is not the last one.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -78,6 +81,10 @@ fn upload_key(bucket: &str, key: &str, upload_id: &str) -> Vec<u8> {
     .concat()
 }
 
+fn completed_key(bucket: &str, upload_id: &str) -> Vec<u8> {
+    format!("d/{bucket}/{upload_id}").into_bytes()
+}
+
 fn part_base(upload_id: &str) -> Vec<u8> {
     format!("p/{upload_id}/").into_bytes()
 }
@@ -104,6 +111,59 @@ pub struct WrittenBlob {
     pub size: u64,
     /// Binary MD5.
     pub md5: [u8; 16],
+}
+
+/// A new object's bytes and attributes.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    /// The committed blob.
+    pub blob: WrittenBlob,
+    /// The quoted ETag.
+    pub etag: String,
+    /// Headers and metadata.
+    pub meta: ObjectMeta,
+    /// Part sizes for a multipart object, else empty.
+    pub part_sizes: Vec<u64>,
+}
+
+/// Conditions on the object a write replaces (S3's conditional writes): `If-Match` and
+/// `If-None-Match: *`.
+#[derive(Debug, Clone, Default)]
+pub struct WriteCondition {
+    /// `If-Match`: the current object must exist with this ETag.
+    pub if_match: Option<String>,
+    /// `If-None-Match: *`: no object may exist under the key.
+    pub if_none_match: bool,
+}
+
+impl WriteCondition {
+    fn is_set(&self) -> bool {
+        self.if_match.is_some() || self.if_none_match
+    }
+
+    fn check(&self, key: &str, existing: Option<&ObjectRecord>) -> Result<()> {
+        let failed = |condition: &str| {
+            StoreError::Rejected(
+                S3Error::new(S3ErrorCode::PreconditionFailed).with_element("Condition", condition),
+            )
+        };
+        if let Some(expected) = &self.if_match {
+            match existing {
+                None => return Err(StoreError::NoSuchKey(key.to_owned())),
+                Some(o)
+                    if o.etag.trim_matches('"') != expected.trim().trim_matches('"')
+                        && expected.trim() != "*" =>
+                {
+                    return Err(failed("If-Match"));
+                }
+                Some(_) => {}
+            }
+        }
+        if self.if_none_match && existing.is_some() {
+            return Err(failed("If-None-Match"));
+        }
+        Ok(())
+    }
 }
 
 /// A listed multipart upload.
@@ -243,6 +303,10 @@ impl Store {
             }
             batch.delete(k);
         }
+        let dbase = format!("d/{name}/").into_bytes();
+        for (k, _) in self.kv.scan(&dbase, &prefix_end(&dbase), usize::MAX)? {
+            batch.delete(k);
+        }
         batch.delete(bucket_key(name));
         batch.delete(cors_key(name));
         self.commit(batch)?;
@@ -362,33 +426,39 @@ impl Store {
         }
     }
 
-    /// Makes a committed blob the object `bucket/key`, durably, replacing any earlier object.
+    /// Makes a committed blob the object `bucket/key`, durably, replacing any earlier object, when
+    /// `cond` holds for the object it replaces (otherwise the blob is discarded).
     pub fn put_object(
         &self,
         bucket: &str,
         key: &str,
-        blob: &WrittenBlob,
-        etag: String,
-        meta: ObjectMeta,
-        part_sizes: Vec<u64>,
+        new: NewObject,
+        cond: &WriteCondition,
     ) -> Result<ObjectRecord> {
         let rec = ObjectRecord {
-            blob: blob.id.clone(),
-            size: blob.size,
-            etag,
+            blob: new.blob.id.clone(),
+            size: new.blob.size,
+            etag: new.etag,
             modified_ms: now_ms(),
-            meta,
-            part_sizes,
+            meta: new.meta,
+            part_sizes: new.part_sizes,
         };
         let _buckets = self.bucket_lock.read();
         let old = {
             let _key = self.key_lock(bucket, key).lock();
-            if let Err(e) = self.bucket(bucket) {
-                drop(_key);
-                self.remove_blob(&blob.id);
-                return Err(e);
-            }
-            let old: Option<ObjectRecord> = self.get(&object_key(bucket, key))?;
+            let checked = self.bucket(bucket).and_then(|_| {
+                let old: Option<ObjectRecord> = self.get(&object_key(bucket, key))?;
+                cond.check(key, old.as_ref())?;
+                Ok(old)
+            });
+            let old = match checked {
+                Ok(old) => old,
+                Err(e) => {
+                    drop(_key);
+                    self.remove_blob(&rec.blob);
+                    return Err(e);
+                }
+            };
             let mut batch = Batch::default();
             batch.put(object_key(bucket, key), record::encode(&rec));
             self.commit(batch)?;
@@ -514,8 +584,20 @@ impl Store {
 
     /// Completes an upload from the listed `(part number, etag)` pairs: checks order, existence, ETags
     /// and sizes as S3 does, concatenates the parts into the object and forgets the upload.
-    pub fn complete_upload(&self, upload: &UploadRecord, listed: &[(u32, String)]) -> Result<ObjectRecord> {
+    pub fn complete_upload(
+        &self,
+        upload: &UploadRecord,
+        listed: &[(u32, String)],
+        cond: &WriteCondition,
+    ) -> Result<ObjectRecord> {
         let stored = self.parts(&upload.upload_id)?;
+        if cond.is_set() {
+            cond.check(
+                &upload.key,
+                self.get::<ObjectRecord>(&object_key(&upload.bucket, &upload.key))?
+                    .as_ref(),
+            )?;
+        }
         let mut chosen = Vec::with_capacity(listed.len());
         let mut previous = 0u32;
         for (number, etag) in listed {
@@ -586,8 +668,22 @@ impl Store {
                 return Err(StoreError::NoSuchUpload(upload.upload_id.clone()));
             }
             let old: Option<ObjectRecord> = self.get(&object_key(&upload.bucket, &upload.key))?;
+            if let Err(e) = cond.check(&upload.key, old.as_ref()) {
+                drop(_key);
+                self.remove_blob(&id);
+                return Err(e);
+            }
             let mut batch = Batch::default();
             batch.put(object_key(&upload.bucket, &upload.key), record::encode(&rec));
+            let done = CompletedUpload {
+                key: upload.key.clone(),
+                etag: rec.etag.clone(),
+                size: rec.size,
+            };
+            batch.put(
+                completed_key(&upload.bucket, &upload.upload_id),
+                record::encode(&done),
+            );
             batch.delete(ukey);
             for p in &stored {
                 batch.delete(part_key(&upload.upload_id, p.number));
@@ -602,6 +698,18 @@ impl Store {
             self.remove_blob(&old.blob);
         }
         Ok(rec)
+    }
+
+    /// A completed upload, so that a repeated CompleteMultipartUpload can answer as the first did.
+    pub fn completed_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<CompletedUpload>> {
+        Ok(self
+            .get::<CompletedUpload>(&completed_key(bucket, upload_id))?
+            .filter(|c| c.key == key))
     }
 
     /// Aborts an upload and removes its parts.

@@ -1,7 +1,8 @@
 //! One conformance suite, run against every backend: the memory store and the sled + files store.
 
 use s3cors_store::{
-    BlobReader, ListParams, Listed, MIN_PART_SIZE, ObjectMeta, Store, StoreError, WrittenBlob,
+    BlobReader, ListParams, Listed, MIN_PART_SIZE, NewObject, ObjectMeta, Store, StoreError, WriteCondition,
+    WrittenBlob,
 };
 
 use md5::{Digest, Md5};
@@ -33,8 +34,14 @@ fn read(store: &Store, bucket: &str, key: &str) -> Vec<u8> {
 fn put(store: &Store, bucket: &str, key: &str, data: &[u8]) {
     let blob = write(store, data);
     let etag = s3cors_proto::etag_of(&blob.md5);
+    let new = NewObject {
+        blob,
+        etag,
+        meta: ObjectMeta::default(),
+        part_sizes: Vec::new(),
+    };
     store
-        .put_object(bucket, key, &blob, etag, ObjectMeta::default(), Vec::new())
+        .put_object(bucket, key, new, &WriteCondition::default())
         .expect("put");
 }
 
@@ -96,10 +103,13 @@ fn objects_overwrite_and_delete(store: &Store) {
         store.put_object(
             "nope",
             "k",
-            &blob,
-            String::new(),
-            ObjectMeta::default(),
-            Vec::new()
+            NewObject {
+                blob,
+                etag: String::new(),
+                meta: ObjectMeta::default(),
+                part_sizes: Vec::new()
+            },
+            &WriteCondition::default()
         ),
         Err(StoreError::NoSuchBucket(_))
     ));
@@ -149,17 +159,25 @@ fn multipart(store: &Store) {
     let small = store.put_part(&up, 3, &write(store, b"small")).expect("part 3");
     // Too small a part that is not last.
     let err = store
-        .complete_upload(&up, &[(3, small.etag()), (2, r2.etag())])
+        .complete_upload(
+            &up,
+            &[(3, small.etag()), (2, r2.etag())],
+            &WriteCondition::default(),
+        )
         .expect_err("order");
     assert!(
         matches!(err, StoreError::Rejected(e) if e.code() == s3cors_proto::S3ErrorCode::InvalidPartOrder)
     );
     let err = store
-        .complete_upload(&up, &[(2, r2.etag()), (3, small.etag())])
+        .complete_upload(
+            &up,
+            &[(2, r2.etag()), (3, small.etag())],
+            &WriteCondition::default(),
+        )
         .expect_err("too small");
     assert!(matches!(err, StoreError::Rejected(e) if e.code() == s3cors_proto::S3ErrorCode::EntityTooSmall));
     let err = store
-        .complete_upload(&up, &[(1, "\"bad\"".into())])
+        .complete_upload(&up, &[(1, "\"bad\"".into())], &WriteCondition::default())
         .expect_err("bad etag");
     assert!(matches!(err, StoreError::Rejected(e) if e.code() == s3cors_proto::S3ErrorCode::InvalidPart));
     let uploads = store
@@ -174,7 +192,7 @@ fn multipart(store: &Store) {
         .expect("list");
     assert_eq!(uploads.items.len(), 1);
     let rec = store
-        .complete_upload(&up, &[(1, r1.etag()), (2, r2.etag())])
+        .complete_upload(&up, &[(1, r1.etag()), (2, r2.etag())], &WriteCondition::default())
         .expect("complete");
     assert_eq!(rec.size, p1.len() as u64 + 4);
     assert_eq!(rec.etag, s3cors_proto::multipart_etag([&r1.md5, &r2.md5]));
@@ -244,6 +262,85 @@ fn cors_configurations(store: &Store) {
     );
 }
 
+fn conditional_writes(store: &Store) {
+    store.create_bucket("cw", "owner", "us-east-1").expect("create");
+    let attempt = |data: &[u8], cond: WriteCondition| {
+        let blob = write(store, data);
+        let etag = s3cors_proto::etag_of(&blob.md5);
+        store.put_object(
+            "cw",
+            "k",
+            NewObject {
+                blob,
+                etag,
+                meta: ObjectMeta::default(),
+                part_sizes: Vec::new(),
+            },
+            &cond,
+        )
+    };
+    let none_match = WriteCondition {
+        if_none_match: true,
+        ..Default::default()
+    };
+    let first = attempt(b"one", none_match.clone()).expect("creates");
+    let err = attempt(b"two", none_match).expect_err("exists");
+    assert!(
+        matches!(err, StoreError::Rejected(e) if e.code() == s3cors_proto::S3ErrorCode::PreconditionFailed)
+    );
+    let err = attempt(
+        b"two",
+        WriteCondition {
+            if_match: Some("\"nope\"".into()),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(err, Err(StoreError::Rejected(_))));
+    attempt(
+        b"two",
+        WriteCondition {
+            if_match: Some(first.etag.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("matches");
+    assert_eq!(read(store, "cw", "k"), b"two");
+    store.delete_object("cw", "k").expect("delete");
+    let err = attempt(
+        b"three",
+        WriteCondition {
+            if_match: Some(first.etag),
+            ..Default::default()
+        },
+    );
+    assert!(
+        matches!(err, Err(StoreError::NoSuchKey(_))),
+        "If-Match on a missing key is NoSuchKey"
+    );
+}
+
+fn repeated_completion(store: &Store) {
+    store.create_bucket("rc", "owner", "us-east-1").expect("create");
+    let up = store
+        .create_upload("rc", "k", ObjectMeta::default(), "owner")
+        .expect("upload");
+    let part = store.put_part(&up, 1, &write(store, b"only part")).expect("part");
+    let rec = store
+        .complete_upload(&up, &[(1, part.etag())], &WriteCondition::default())
+        .expect("complete");
+    let done = store
+        .completed_upload("rc", "k", &up.upload_id)
+        .expect("read")
+        .expect("remembered");
+    assert_eq!((done.etag, done.size), (rec.etag, rec.size));
+    assert_eq!(
+        store
+            .completed_upload("rc", "other", &up.upload_id)
+            .expect("read"),
+        None
+    );
+}
+
 macro_rules! suite {
     ($($name:ident),*) => {
         mod memory {
@@ -264,7 +361,9 @@ suite!(
     listing,
     multipart,
     copy,
-    cors_configurations
+    cors_configurations,
+    conditional_writes,
+    repeated_completion
 );
 
 #[test]
