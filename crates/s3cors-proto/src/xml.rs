@@ -295,7 +295,7 @@ mod tests {
         w.elem("Key", "a<b>&\"c'\u{1}");
         assert!(
             w.finish()
-                .ends_with("<Key>a&lt;b&gt;&amp;&quot;c&apos;&#x1;</Key>")
+                .ends_with("<Key>a&lt;b&gt;&amp;&quot;c'&#x1;</Key>")
         );
     }
 }
