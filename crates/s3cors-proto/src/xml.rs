@@ -146,6 +146,10 @@ fn malformed() -> S3Error {
 /// `MalformedXML`.
 pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
     let text = std::str::from_utf8(body).map_err(|_| malformed())?;
+    // XML 1.0 has no place for control characters other than tab, newline and carriage return.
+    if text.chars().any(|c| !xml_char(c)) {
+        return Err(malformed());
+    }
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
     reader.config_mut().check_end_names = true;
@@ -202,7 +206,7 @@ pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
             }
             Event::GeneralRef(r) => {
                 let c = if r.is_char_ref() {
-                    r.resolve_char_ref().ok().flatten().ok_or_else(malformed)?
+                    r.resolve_char_ref().ok().flatten().filter(|&c| xml_char(c)).ok_or_else(malformed)?
                 } else {
                     match r.decode().map_err(|_| malformed())?.as_ref() {
                         "amp" => '&',
@@ -232,6 +236,11 @@ pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
         return Err(malformed());
     }
     root.ok_or_else(malformed)
+}
+
+/// Whether XML 1.0 allows the character in a document.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
 }
 
 fn local_name(qname: &[u8]) -> Result<String, S3Error> {
@@ -281,6 +290,14 @@ mod tests {
         ] {
             assert!(parse(doc).is_err(), "{:?}", String::from_utf8_lossy(doc));
         }
+    }
+
+    #[test]
+    fn rejects_characters_xml_forbids() {
+        for doc in [&b"<a>\0</a>"[..], b"<a>\x01</a>", b"<a>&#0;</a>", b"<a>&#x1;</a>", b"<a><![CDATA[\x02]]></a>"] {
+            assert_eq!(parse(doc).expect_err("invalid").code(), S3ErrorCode::MalformedXML);
+        }
+        assert_eq!(parse(b"<a>\t\r\n&#x9;</a>").expect("valid").text, "\t\r\n\t");
     }
 
     #[test]
