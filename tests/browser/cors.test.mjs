@@ -17,6 +17,7 @@ import {
   DeleteBucketCorsCommand,
   PutObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
@@ -147,7 +148,7 @@ test("R74: a presigned PUT with a preflight succeeds; HEAD works", async () => {
   assert.equal(r.status, 200);
   const back = await s3.send(new GetObjectCommand({ Bucket: "web", Key: "from-page.txt" }));
   assert.equal(await back.Body.transformToString(), "written by the page");
-  const head = await getSignedUrl(s3, new GetObjectCommand({ Bucket: "web", Key: "from-page.txt" }), { expiresIn: 600 });
+  const head = await getSignedUrl(s3, new HeadObjectCommand({ Bucket: "web", Key: "from-page.txt" }), { expiresIn: 600 });
   const h = await page.evaluate(([u]) => window.s3cors.fetch(u, { method: "HEAD" }), [head]);
   assert.equal(h.blocked, false, h.error);
   assert.equal(h.status, 200);

@@ -140,7 +140,14 @@ async fn invalid_bucket_names_and_location_constraints() {
 async fn regional_endpoint_records_the_location() {
     let tmp = tempfile::tempdir().expect("tmp");
     let server = Server::start_on(&tmp.path().join("d"), &["--region", "eu-west-1"]);
-    let s3 = server.client();
+    let wrong = server.client();
+    let err = wrong
+        .list_buckets()
+        .send()
+        .await
+        .expect_err("signed for us-east-1");
+    assert_eq!(code(&err), "AuthorizationHeaderMalformed");
+    let s3 = crate::harness::client_in_region(&server.endpoint(), true, "eu-west-1");
     let conf = CreateBucketConfiguration::builder()
         .location_constraint(BucketLocationConstraint::EuWest1)
         .build();

@@ -4,10 +4,8 @@
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 
 use crate::harness::{Server, code, status};
-use crate::raw::{Reply, send};
+use crate::raw::{AUTH, Reply, send};
 
-const AUTH: &str = "Authorization: AWS4-HMAC-SHA256 Credential=s3cors/20260101/us-east-1/s3/aws4_request, \
-                    SignedHeaders=host, Signature=00\n";
 const VARY: &str = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
 
 fn md5_b64(body: &[u8]) -> String {

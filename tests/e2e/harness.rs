@@ -84,9 +84,14 @@ impl Drop for Server {
 }
 
 pub(crate) fn client_for(endpoint: &str, path_style: bool) -> Client {
+    client_in_region(endpoint, path_style, "us-east-1")
+}
+
+/// A client signing for `region`.
+pub(crate) fn client_in_region(endpoint: &str, path_style: bool, region: &'static str) -> Client {
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("s3cors", "s3cors-secret", None, None, "e2e"))
         .force_path_style(path_style)

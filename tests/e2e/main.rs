@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod auth;
 mod buckets;
 mod cors;
 mod multipart;

@@ -64,6 +64,18 @@ class Server:
             region_name="us-east-1",
         )
 
+    def signed(self, method, path, headers=None, body=b""):
+        """A raw request signed with SigV4 by botocore's signer, sent with `requests`."""
+        import requests
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        request = AWSRequest(method=method, url=f"{self.endpoint}{path}", data=body, headers=dict(headers or {}))
+        S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(request)
+        prepared = request.prepare()
+        return requests.request(method, prepared.url, headers=dict(prepared.headers), data=body)
+
     def stop(self):
         """SIGTERM, then wait; returns the exit code."""
         if self.proc.poll() is None:

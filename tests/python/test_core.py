@@ -488,12 +488,8 @@ def test_content_encoding_and_raw_metadata(s3):
 
 
 def test_list_objects_v1_url_encoding_leaves_prefix_plain(server):
-    import requests
-
     server.client().create_bucket(Bucket="v1enc")
     server.client().put_object(Bucket="v1enc", Key="a b/c", Body=b"")
-    auth = "AWS4-HMAC-SHA256 Credential=s3cors/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00"
-    url = f"{server.endpoint}/v1enc?encoding-type=url&prefix=a%20b%2F&delimiter=%2F"
-    raw = requests.get(url, headers={"Authorization": auth}).text
+    raw = server.signed("GET", "/v1enc?encoding-type=url&prefix=a%20b%2F&delimiter=%2F").text
     assert "<Prefix>a b/</Prefix>" in raw
     assert "<Key>a%20b/c</Key>" in raw

@@ -145,3 +145,19 @@ def test_preflight_and_actual_requests(server, s3):
     assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     # No Origin, no headers (R58).
     assert "Access-Control-Allow-Origin" not in requests.get(presigned).headers
+
+
+def test_r32_configuration_belongs_to_the_bucket_not_the_endpoint_region(server, s3):
+    """A client configured for another region reads the same configuration (R32)."""
+    import boto3
+
+    s3.create_bucket(Bucket="regional")
+    s3.put_bucket_cors(Bucket="regional", CORSConfiguration={"CORSRules": RULES[1:]})
+    west = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name="us-west-2",
+        aws_access_key_id="s3cors",
+        aws_secret_access_key="s3cors-secret",
+    )
+    assert west.get_bucket_cors(Bucket="regional")["CORSRules"] == RULES[1:]

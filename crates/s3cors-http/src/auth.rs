@@ -1,15 +1,40 @@
-//! Who is calling.
+//! Who is calling, proven: AWS Signature Version 4 (header and presigned URL) and the legacy
+//! Signature Version 2 that boto3 still uses for presigned URLs.
 //!
-//! For now s3cors reads the access key id a request is signed with — SigV4 header or presigned URL, or
-//! the legacy SigV2 forms boto3 still uses for presigned URLs (`AWSAccessKeyId=…&Signature=…`) — and
-//! accepts the default account's key without verifying the signature; anonymous requests are denied.
-//! Signature verification replaces [`authenticate`]'s body, not its callers.
+//! Implements <https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html>
+//! and <https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html> (SigV2). The
+//! canonicalisation and the signing are pure functions in `s3cors_proto::sigv4`; this module reads the
+//! request, checks time and expiry, looks the key up and compares. Preflights never come here (the CORS
+//! layer answers them first). For `aws-chunked` bodies signed chunk by chunk it hands the body reader a
+//! [`ChunkSigning`] that verifies every chunk signature in the chain.
 
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use s3cors_proto::sigv4::{parse_authorization, parse_presigned};
+use s3cors_proto::sigv4::{self, CanonicalInput, Credential, parse_authorization, parse_presigned};
 use s3cors_proto::{Query, S3Error, S3ErrorCode};
 
 use crate::Config;
+
+/// The most a request's clock may differ from the server's (15 minutes).
+const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+/// The longest validity of a presigned URL (7 days).
+const MAX_EXPIRES: u64 = 7 * 24 * 3600;
+
+/// An account: its id and its key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// 12-digit account id.
+    pub id: String,
+    /// A display name.
+    pub name: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+}
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,30 +43,418 @@ pub(crate) struct Caller {
     pub(crate) account_id: String,
 }
 
-/// Identifies the caller of a request.
-pub(crate) fn authenticate(config: &Config, headers: &HeaderMap, query: &Query) -> Result<Caller, S3Error> {
-    let access_key_id = match headers.get(http::header::AUTHORIZATION) {
-        Some(v) => {
-            let v = v
-                .to_str()
-                .map_err(|_| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
-            match v.strip_prefix("AWS ").and_then(|rest| rest.split_once(':')) {
-                Some((akid, _signature)) => akid.to_owned(),
-                None => parse_authorization(v)?.credential.access_key_id,
-            }
-        }
-        None => match (parse_presigned(query)?, query.get("AWSAccessKeyId")) {
-            (Some(claim), _) => claim.credential.access_key_id,
-            (None, Some(akid)) if query.has("Signature") => akid.to_owned(),
-            _ => return Err(S3Error::new(S3ErrorCode::AccessDenied)),
-        },
-    };
-    if access_key_id != config.access_key_id {
-        return Err(
-            S3Error::new(S3ErrorCode::InvalidAccessKeyId).with_element("AWSAccessKeyId", access_key_id)
-        );
+/// What verifying an `aws-chunked` body needs: the chain starts at the request signature.
+#[derive(Debug, Clone)]
+pub struct ChunkSigning {
+    pub(crate) key: [u8; 32],
+    pub(crate) scope: String,
+    pub(crate) amz_date: String,
+    pub(crate) seed: String,
+}
+
+/// The request facts authentication reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignedRequest<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) raw_path: &'a str,
+    pub(crate) raw_query: &'a str,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) query: &'a Query,
+    /// The bucket, when the request is virtual-hosted (SigV2 signs it as part of the resource).
+    pub(crate) vhost_bucket: Option<&'a str>,
+}
+
+impl SignedRequest<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-    Ok(Caller {
-        account_id: config.account_id.clone(),
+}
+
+fn access_denied(message: &'static str) -> S3Error {
+    S3Error::with_message(S3ErrorCode::AccessDenied, message)
+}
+
+fn account<'c>(config: &'c Config, access_key_id: &str) -> Result<&'c Account, S3Error> {
+    config
+        .accounts
+        .iter()
+        .find(|a| a.access_key_id == access_key_id)
+        .ok_or_else(|| {
+            S3Error::new(S3ErrorCode::InvalidAccessKeyId)
+                .with_element("AWSAccessKeyId", access_key_id.to_owned())
+        })
+}
+
+fn skewed(request_time: &str, now: SystemTime) -> S3Error {
+    S3Error::new(S3ErrorCode::RequestTimeTooSkewed)
+        .with_element("RequestTime", request_time.to_owned())
+        .with_element("ServerTime", s3cors_proto::http::iso8601(now))
+        .with_element("MaxAllowedSkewMilliseconds", "900000")
+}
+
+fn check_skew(t: SystemTime, shown: &str, now: SystemTime) -> Result<(), S3Error> {
+    let diff = now.duration_since(t).unwrap_or_else(|e| e.duration());
+    if diff > MAX_SKEW {
+        Err(skewed(shown, now))
+    } else {
+        Ok(())
+    }
+}
+
+fn mismatch(access_key_id: &str, string_to_sign: &str, provided: &str, canonical: Option<&str>) -> S3Error {
+    let bytes = |s: &str| {
+        s.bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut e = S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
+        .with_element("AWSAccessKeyId", access_key_id.to_owned())
+        .with_element("StringToSign", string_to_sign.to_owned())
+        .with_element("SignatureProvided", provided.to_owned())
+        .with_element("StringToSignBytes", bytes(string_to_sign));
+    if let Some(c) = canonical {
+        e = e
+            .with_element("CanonicalRequest", c.to_owned())
+            .with_element("CanonicalRequestBytes", bytes(c));
+    }
+    e
+}
+
+/// The outcome of authentication.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated {
+    pub(crate) caller: Caller,
+    pub(crate) chunks: Option<ChunkSigning>,
+}
+
+/// Authenticates a request at `now`.
+pub(crate) fn authenticate(
+    config: &Config,
+    req: &SignedRequest<'_>,
+    now: SystemTime,
+) -> Result<Authenticated, S3Error> {
+    if let Some(auth) = req.header("authorization") {
+        return match auth.strip_prefix("AWS ") {
+            Some(v2) => sigv2_header(config, req, v2, now),
+            None => sigv4(config, req, &parse_authorization(auth)?, now),
+        };
+    }
+    if req.headers.contains_key("authorization") {
+        return Err(S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed));
+    }
+    if let Some(claim) = parse_presigned(req.query)? {
+        return sigv4(config, req, &claim, now);
+    }
+    if req.query.has("AWSAccessKeyId") || req.query.has("Signature") {
+        return sigv2_query(config, req, now);
+    }
+    Err(S3Error::new(S3ErrorCode::AccessDenied))
+}
+
+fn sigv4(
+    config: &Config,
+    req: &SignedRequest<'_>,
+    claim: &sigv4::SignatureClaim,
+    now: SystemTime,
+) -> Result<Authenticated, S3Error> {
+    let c: &Credential = &claim.credential;
+    let acct = account(config, &c.access_key_id)?;
+    if c.region != config.region {
+        return Err(S3Error::with_message(
+            S3ErrorCode::AuthorizationHeaderMalformed,
+            format!(
+                "The authorization header is malformed; the region '{}' is wrong; expecting '{}'",
+                c.region, config.region
+            ),
+        )
+        .with_element("Region", config.region.clone()));
+    }
+    if !claim.signed_headers.iter().any(|h| h == "host") {
+        return Err(access_denied(
+            "There were headers present in the request which were not signed",
+        ));
+    }
+    let (amz_date, payload_hash) = if claim.presigned {
+        let date = req.query.get("X-Amz-Date").unwrap_or("");
+        let t = sigv4::parse_amz_date(date).ok_or_else(|| {
+            S3Error::with_message(
+                S3ErrorCode::AuthorizationQueryParametersError,
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+            )
+        })?;
+        let expires = req.query.get("X-Amz-Expires").unwrap_or("");
+        let secs = match expires.parse::<i64>() {
+            Ok(n) if n < 0 => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::AuthorizationQueryParametersError,
+                    "X-Amz-Expires must be non-negative",
+                ));
+            }
+            Ok(n) if n as u64 > MAX_EXPIRES => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::AuthorizationQueryParametersError,
+                    "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+                ));
+            }
+            Ok(n) => n as u64,
+            Err(_) => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::AuthorizationQueryParametersError,
+                    "X-Amz-Expires should be a number",
+                ));
+            }
+        };
+        let expiry = t + Duration::from_secs(secs);
+        if now > expiry {
+            return Err(access_denied("Request has expired")
+                .with_element("X-Amz-Expires", expires.to_owned())
+                .with_element("Expires", s3cors_proto::http::iso8601(expiry))
+                .with_element("ServerTime", s3cors_proto::http::iso8601(now)));
+        }
+        if t > now + MAX_SKEW {
+            return Err(access_denied("Request is not valid yet"));
+        }
+        (
+            date.to_owned(),
+            req.header("x-amz-content-sha256")
+                .unwrap_or("UNSIGNED-PAYLOAD")
+                .to_owned(),
+        )
+    } else {
+        let (date, t) = match req.header("x-amz-date") {
+            Some(d) => (d.to_owned(), sigv4::parse_amz_date(d)),
+            None => match req.header("date").and_then(s3cors_proto::http::parse_http_date) {
+                Some(t) => (amz_date_of(t), Some(t)),
+                None => (String::new(), None),
+            },
+        };
+        let t =
+            t.ok_or_else(|| access_denied("AWS authentication requires a valid Date or x-amz-date header"))?;
+        check_skew(t, &date, now)?;
+        let hash = req.header("x-amz-content-sha256").ok_or_else(|| {
+            S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Missing required header for this request: x-amz-content-sha256",
+            )
+        })?;
+        (date, hash.to_owned())
+    };
+    if !amz_date.starts_with(&c.date) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::AuthorizationHeaderMalformed,
+            "The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.",
+        ));
+    }
+    let input = CanonicalInput {
+        method: req.method,
+        raw_path: req.raw_path,
+        raw_query: req.raw_query,
+    };
+    let header_values = |name: &str| {
+        req.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+    };
+    let canonical = sigv4::canonical_request(&input, &claim.signed_headers, header_values, &payload_hash);
+    let scope = sigv4::scope(c);
+    let string_to_sign = sigv4::string_to_sign(&amz_date, &scope, &canonical);
+    let key = sigv4::signing_key(&acct.secret_access_key, c);
+    let expected = sigv4::sign(&key, &string_to_sign);
+    if !sigv4::signatures_equal(&expected, &claim.signature) {
+        return Err(mismatch(
+            &c.access_key_id,
+            &string_to_sign,
+            &claim.signature,
+            Some(&canonical),
+        ));
+    }
+    let chunks = payload_hash
+        .starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        .then(|| ChunkSigning {
+            key,
+            scope,
+            amz_date,
+            seed: claim.signature.clone(),
+        });
+    Ok(Authenticated {
+        caller: Caller {
+            account_id: acct.id.clone(),
+        },
+        chunks,
+    })
+}
+
+fn amz_date_of(t: SystemTime) -> String {
+    let dt = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
+
+/// Sub-resources that are part of a SigV2 canonical resource.
+const V2_SUBRESOURCES: &[&str] = &[
+    "acl",
+    "cors",
+    "delete",
+    "lifecycle",
+    "location",
+    "logging",
+    "notification",
+    "partNumber",
+    "policy",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+];
+
+fn sigv2_string_to_sign(req: &SignedRequest<'_>, date_line: &str) -> String {
+    let mut amz: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("x-amz-"))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).trim().to_owned(),
+            )
+        })
+        .collect();
+    amz.sort();
+    let mut merged: Vec<(String, String)> = Vec::new();
+    for (k, v) in amz {
+        match merged.last_mut() {
+            Some((lk, lv)) if *lk == k => {
+                lv.push(',');
+                lv.push_str(&v);
+            }
+            _ => merged.push((k, v)),
+        }
+    }
+    let mut resource = match req.vhost_bucket {
+        Some(b) => format!("/{b}{}", req.raw_path),
+        None => req.raw_path.to_owned(),
+    };
+    let mut subs: Vec<(&str, &str)> = req
+        .query
+        .pairs()
+        .iter()
+        .filter(|(k, _)| V2_SUBRESOURCES.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    subs.sort();
+    for (i, (k, v)) in subs.iter().enumerate() {
+        resource.push(if i == 0 { '?' } else { '&' });
+        resource.push_str(k);
+        if !v.is_empty() {
+            resource.push('=');
+            resource.push_str(v);
+        }
+    }
+    let mut s = format!(
+        "{}\n{}\n{}\n{date_line}\n",
+        req.method,
+        req.header("content-md5").unwrap_or(""),
+        req.header("content-type").unwrap_or("")
+    );
+    for (k, v) in merged {
+        s.push_str(&format!("{k}:{v}\n"));
+    }
+    s.push_str(&resource);
+    s
+}
+
+fn sigv2_sign(secret: &str, string_to_sign: &str) -> String {
+    let mut mac =
+        <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+    mac.update(string_to_sign.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn sigv2_header(
+    config: &Config,
+    req: &SignedRequest<'_>,
+    v2: &str,
+    now: SystemTime,
+) -> Result<Authenticated, S3Error> {
+    let (akid, signature) = v2
+        .split_once(':')
+        .ok_or_else(|| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
+    let acct = account(config, akid)?;
+    let (date_line, t) = match (req.header("x-amz-date"), req.header("date")) {
+        (Some(d), _) => (
+            "",
+            s3cors_proto::http::parse_http_date(d).or_else(|| sigv4::parse_amz_date(d)),
+        ),
+        (None, Some(d)) => (d, s3cors_proto::http::parse_http_date(d)),
+        (None, None) => ("", None),
+    };
+    let t =
+        t.ok_or_else(|| access_denied("AWS authentication requires a valid Date or x-amz-date header"))?;
+    check_skew(t, date_line, now)?;
+    let sts = sigv2_string_to_sign(req, date_line);
+    if !sigv4::signatures_equal(&sigv2_sign(&acct.secret_access_key, &sts), signature) {
+        return Err(mismatch(akid, &sts, signature, None));
+    }
+    Ok(Authenticated {
+        caller: Caller {
+            account_id: acct.id.clone(),
+        },
+        chunks: None,
+    })
+}
+
+fn sigv2_query(config: &Config, req: &SignedRequest<'_>, now: SystemTime) -> Result<Authenticated, S3Error> {
+    let akid = req.query.get("AWSAccessKeyId").unwrap_or("");
+    let signature = req.query.get("Signature").unwrap_or("");
+    let expires = req.query.get("Expires").unwrap_or("");
+    let acct = account(config, akid)?;
+    let expiry = expires.parse::<u64>().map_err(|_| {
+        access_denied(
+            "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
+        )
+    })?;
+    let now_secs = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if now_secs > expiry {
+        return Err(access_denied("Request has expired")
+            .with_element(
+                "Expires",
+                s3cors_proto::http::iso8601(SystemTime::UNIX_EPOCH + Duration::from_secs(expiry)),
+            )
+            .with_element("ServerTime", s3cors_proto::http::iso8601(now)));
+    }
+    let sts = sigv2_string_to_sign(req, expires);
+    if !sigv4::signatures_equal(&sigv2_sign(&acct.secret_access_key, &sts), signature) {
+        return Err(mismatch(akid, &sts, signature, None));
+    }
+    Ok(Authenticated {
+        caller: Caller {
+            account_id: acct.id.clone(),
+        },
+        chunks: None,
     })
 }

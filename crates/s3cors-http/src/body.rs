@@ -15,7 +15,11 @@ use http_body_util::BodyExt;
 use md5::{Digest, Md5};
 use s3cors_proto::checksum::{ChecksumAlgorithm, Hasher, Integrity};
 use s3cors_proto::chunked::{ChunkEvent, ChunkedDecoder};
+use s3cors_proto::sigv4;
 use s3cors_proto::{S3Error, S3ErrorCode};
+use sha2::Sha256;
+
+use crate::auth::ChunkSigning;
 use s3cors_store::{BlobWriter, Store, WrittenBlob};
 
 /// The largest object a single PUT may carry (5 GiB).
@@ -67,27 +71,107 @@ fn internal(e: impl std::fmt::Display) -> S3Error {
     S3Error::internal()
 }
 
+/// Verifies the signature chain of an `aws-chunked` body: each chunk signs its data and the signature
+/// before it, starting from the request's own signature.
+struct ChunkChain {
+    signing: ChunkSigning,
+    previous: String,
+    /// The chunk being read: its claimed signature and the running hash of its data.
+    current: Option<(String, Sha256)>,
+}
+
+fn chain_broken() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::SignatureDoesNotMatch,
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    )
+}
+
+impl ChunkChain {
+    fn close_chunk(&mut self) -> Result<(), S3Error> {
+        if let Some((claimed, hash)) = self.current.take() {
+            let s = &self.signing;
+            let sts = sigv4::chunk_string_to_sign(
+                &s.amz_date,
+                &s.scope,
+                &self.previous,
+                &hex::encode(hash.finalize()),
+            );
+            if !sigv4::signatures_equal(&sigv4::sign(&s.key, &sts), &claimed) {
+                return Err(chain_broken());
+            }
+            self.previous = claimed;
+        }
+        Ok(())
+    }
+
+    fn open_chunk(&mut self, signature: Option<String>) -> Result<(), S3Error> {
+        self.close_chunk()?;
+        self.current = Some((signature.ok_or_else(chain_broken)?, Sha256::new()));
+        Ok(())
+    }
+
+    /// The trailer signature signs the trailing headers and the last chunk's signature.
+    fn check_trailer(&self, trailers: &[(String, String)]) -> Result<(), S3Error> {
+        let claimed = trailers
+            .iter()
+            .find(|(n, _)| n == "x-amz-trailer-signature")
+            .map(|(_, v)| v.as_str());
+        let Some(claimed) = claimed else { return Ok(()) };
+        let text: String = trailers
+            .iter()
+            .filter(|(n, _)| n != "x-amz-trailer-signature")
+            .map(|(n, v)| format!("{n}:{v}\n"))
+            .collect();
+        let s = &self.signing;
+        let sts = sigv4::trailer_string_to_sign(
+            &s.amz_date,
+            &s.scope,
+            &self.previous,
+            &sigv4::sha256_hex(text.as_bytes()),
+        );
+        if sigv4::signatures_equal(&sigv4::sign(&s.key, &sts), claimed) {
+            Ok(())
+        } else {
+            Err(chain_broken())
+        }
+    }
+}
+
 /// The payload of a request, decoded from its framing, with digests computed on the way.
 struct Payload {
     body: Body,
     decoder: Option<ChunkedDecoder>,
+    chain: Option<ChunkChain>,
     trailers: Vec<(String, String)>,
     md5: Md5,
     checksum: Option<(ChecksumAlgorithm, Hasher)>,
+    /// `x-amz-content-sha256` as a hex digest, with the running hash of the payload.
+    content_sha256: Option<(String, Sha256)>,
     size: u64,
     integrity: Integrity,
 }
 
 impl Payload {
-    fn new(headers: &HeaderMap, body: Body) -> Result<Payload, S3Error> {
+    fn new(headers: &HeaderMap, body: Body, signing: Option<&ChunkSigning>) -> Result<Payload, S3Error> {
         let integrity = integrity(headers)?;
         let algo = integrity.checksum.as_ref().map(|(a, _)| *a).or(integrity.trailer);
+        let declared_sha = header(headers, "x-amz-content-sha256")
+            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(|v| (v.to_ascii_lowercase(), Sha256::new()));
+        let decoder = is_streaming(headers).then(ChunkedDecoder::new);
         Ok(Payload {
             body,
-            decoder: is_streaming(headers).then(ChunkedDecoder::new),
+            chain: signing.filter(|_| decoder.is_some()).map(|s| ChunkChain {
+                signing: s.clone(),
+                previous: s.seed.clone(),
+                current: None,
+            }),
+            decoder,
             trailers: Vec::new(),
             md5: Md5::new(),
             checksum: algo.map(|a| (a, a.hasher())),
+            content_sha256: declared_sha,
             size: 0,
             integrity,
         })
@@ -97,6 +181,12 @@ impl Payload {
         self.size += data.len() as u64;
         self.md5.update(data);
         if let Some((_, h)) = &mut self.checksum {
+            h.update(data);
+        }
+        if let Some((_, h)) = &mut self.content_sha256 {
+            h.update(data);
+        }
+        if let Some((_, h)) = self.chain.as_mut().and_then(|c| c.current.as_mut()) {
             h.update(data);
         }
     }
@@ -118,7 +208,12 @@ impl Payload {
                             return Ok(Some(b));
                         }
                         ChunkEvent::Trailer { name, value } => self.trailers.push((name, value)),
-                        ChunkEvent::Chunk { .. } | ChunkEvent::End => {}
+                        ChunkEvent::Chunk { signature, .. } => {
+                            if let Some(chain) = &mut self.chain {
+                                chain.open_chunk(signature)?;
+                            }
+                        }
+                        ChunkEvent::End => {}
                     }
                 }
             }
@@ -126,6 +221,10 @@ impl Payload {
                 None => {
                     if let Some(d) = &self.decoder {
                         d.finish().map_err(|_| incomplete())?;
+                    }
+                    if let Some(chain) = &mut self.chain {
+                        chain.close_chunk()?;
+                        chain.check_trailer(&self.trailers)?;
                     }
                     return Ok(None);
                 }
@@ -147,6 +246,14 @@ impl Payload {
 
     /// Checks every declared digest; returns the MD5.
     fn verify(self) -> Result<[u8; 16], S3Error> {
+        if let Some((claimed, hash)) = self.content_sha256 {
+            let computed = hex::encode(hash.finalize());
+            if computed != claimed {
+                return Err(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch)
+                    .with_element("ClientComputedContentSHA256", claimed)
+                    .with_element("S3ComputedContentSHA256", computed));
+            }
+        }
         let md5: [u8; 16] = self.md5.finalize().into();
         if let Some(expected) = self.integrity.content_md5
             && expected != md5
@@ -200,6 +307,7 @@ pub async fn ingest(
     headers: &HeaderMap,
     body: Body,
     max: u64,
+    signing: Option<&ChunkSigning>,
 ) -> Result<WrittenBlob, S3Error> {
     let declared =
         declared_length(headers)?.ok_or_else(|| S3Error::new(S3ErrorCode::MissingContentLength))?;
@@ -208,7 +316,7 @@ pub async fn ingest(
             .with_element("ProposedSize", declared.to_string())
             .with_element("MaxSizeAllowed", max.to_string()));
     }
-    let mut payload = Payload::new(headers, body)?;
+    let mut payload = Payload::new(headers, body, signing)?;
     let mut writer = store.create_blob().map_err(internal)?;
     let mut pending: Vec<Bytes> = Vec::new();
     let mut pending_len = 0usize;
@@ -253,12 +361,13 @@ pub async fn read_small(
     body: Body,
     limit: usize,
     checksum: Checksum,
+    signing: Option<&ChunkSigning>,
 ) -> Result<Bytes, S3Error> {
     let too_big = || S3Error::new(S3ErrorCode::MaxMessageLengthExceeded);
     if declared_length(headers)?.is_some_and(|n| n > limit as u64) {
         return Err(too_big());
     }
-    let mut payload = Payload::new(headers, body)?;
+    let mut payload = Payload::new(headers, body, signing)?;
     let mut out = Vec::new();
     while let Some(data) = payload.next().await? {
         if out.len() + data.len() > limit {

@@ -102,7 +102,14 @@ fn validation_error(e: &ValidationError) -> S3Error {
 
 pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     ctx.app.store.bucket(&ctx.bucket)?;
-    let body = read_small(&ctx.headers, body, MAX_CORS_DOCUMENT, Checksum::Required).await?;
+    let body = read_small(
+        &ctx.headers,
+        body,
+        MAX_CORS_DOCUMENT,
+        Checksum::Required,
+        ctx.chunks.as_ref(),
+    )
+    .await?;
     let config = s3cors_proto::cors_xml::parse_cors(&body)?;
     s3cors_cors::validate(&config).map_err(|e| validation_error(&e))?;
     let app = ctx.app.clone();

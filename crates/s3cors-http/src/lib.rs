@@ -4,7 +4,7 @@
 //! XML error document ([`response::error`]). Bodies stream in ([`body`]) and out ([`response`]): no
 //! handler holds a whole object in memory.
 
-mod auth;
+pub mod auth;
 pub mod body;
 mod bucket;
 pub mod cors;
@@ -29,12 +29,8 @@ pub struct Config {
     pub region: String,
     /// Domains for virtual-hosted-style requests (`BUCKET.DOMAIN`).
     pub domains: Vec<String>,
-    /// The default account's access key id.
-    pub access_key_id: String,
-    /// The default account's secret access key.
-    pub secret_access_key: String,
-    /// The default account's 12-digit id.
-    pub account_id: String,
+    /// The accounts; the first is the default one.
+    pub accounts: Vec<auth::Account>,
 }
 
 impl Default for Config {
@@ -42,9 +38,12 @@ impl Default for Config {
         Config {
             region: "us-east-1".to_owned(),
             domains: vec!["localhost".to_owned()],
-            access_key_id: "s3cors".to_owned(),
-            secret_access_key: "s3cors-secret".to_owned(),
-            account_id: "000000000000".to_owned(),
+            accounts: vec![auth::Account {
+                id: "000000000000".to_owned(),
+                name: "s3cors".to_owned(),
+                access_key_id: "s3cors".to_owned(),
+                secret_access_key: "s3cors-secret".to_owned(),
+            }],
         }
     }
 }

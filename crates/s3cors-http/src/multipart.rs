@@ -52,7 +52,7 @@ pub(crate) async fn upload_part(ctx: &Ctx, body: Body) -> Result<Response, S3Err
     let number = part_number(ctx)?;
     let up = upload(ctx)?;
     let store = ctx.app.store.clone();
-    let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT).await?;
+    let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT, ctx.chunks.as_ref()).await?;
     let part = blocking(move || Ok(store.put_part(&up, number, &blob)?)).await?;
     let mut resp = response::empty(StatusCode::OK);
     set_header(&mut resp, "etag", &part.etag());
@@ -126,7 +126,14 @@ pub(crate) async fn complete(ctx: &Ctx, body: Body) -> Result<Response, S3Error>
         }
         Err(e) => return Err(e),
     };
-    let body = read_small(&ctx.headers, body, 2 * 1024 * 1024, Checksum::Optional).await?;
+    let body = read_small(
+        &ctx.headers,
+        body,
+        2 * 1024 * 1024,
+        Checksum::Optional,
+        ctx.chunks.as_ref(),
+    )
+    .await?;
     let parts = s3cors_proto::docs::parse_complete_multipart(&body)?;
     let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let store = ctx.app.store.clone();

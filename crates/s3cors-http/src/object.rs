@@ -24,7 +24,7 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let store = ctx.app.store.clone();
     store.bucket(&ctx.bucket)?;
     let cond = write_condition(ctx)?;
-    let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT).await?;
+    let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT, ctx.chunks.as_ref()).await?;
     let etag = s3cors_proto::etag_of(&blob.md5);
     let new = NewObject {
         blob,
@@ -201,7 +201,14 @@ pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
 }
 
 pub(crate) async fn delete_many(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
-    let body = read_small(&ctx.headers, body, 2 * 1024 * 1024, Checksum::Required).await?;
+    let body = read_small(
+        &ctx.headers,
+        body,
+        2 * 1024 * 1024,
+        Checksum::Required,
+        ctx.chunks.as_ref(),
+    )
+    .await?;
     let req = s3cors_proto::docs::parse_delete(&body)?;
     ctx.app.store.bucket(&ctx.bucket)?;
     let store = ctx.app.store.clone();

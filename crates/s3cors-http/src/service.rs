@@ -15,7 +15,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use s3cors_proto::endpoint::virtual_host_bucket;
 use s3cors_proto::{Op, Query, RequestTarget, S3Error, S3ErrorCode, classify};
 
-use crate::auth::{Caller, authenticate};
+use crate::auth::{Caller, ChunkSigning, SignedRequest, authenticate};
 use crate::response::{self, RequestIds};
 use crate::{App, bucket, cors, list, multipart, object};
 
@@ -36,6 +36,8 @@ pub(crate) struct Ctx {
     pub(crate) query: Query,
     pub(crate) headers: HeaderMap,
     pub(crate) caller: Caller,
+    /// Present when the body is `aws-chunked` with signed chunks.
+    pub(crate) chunks: Option<ChunkSigning>,
 }
 
 impl Ctx {
@@ -118,7 +120,19 @@ async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
             "CORS is not available yet",
         )));
     }
-    let caller = authenticate(&app.config, &parts.headers, &query).map_err(fail)?;
+    let signed = SignedRequest {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        query: &query,
+        vhost_bucket: if ep.style == s3cors_proto::Style::VirtualHosted {
+            ep.bucket.as_deref()
+        } else {
+            None
+        },
+    };
+    let auth = authenticate(&app.config, &signed, std::time::SystemTime::now()).map_err(fail)?;
     if let Some(bucket) = &ep.bucket
         && op != Op::CreateBucket
         && op != Op::ListBuckets
@@ -140,7 +154,8 @@ async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
         key: ep.key.unwrap_or_default(),
         query,
         headers: parts.headers,
-        caller,
+        caller: auth.caller,
+        chunks: auth.chunks,
     };
     let resp = route(op, ctx, body).await.map_err(fail)?;
     Ok((Some(op), resp))

@@ -50,7 +50,9 @@ pub enum S3ErrorCode {
     NoSuchUpload,
     NotImplemented,
     PreconditionFailed,
+    RequestTimeTooSkewed,
     SignatureDoesNotMatch,
+    XAmzContentSHA256Mismatch,
 }
 
 impl S3ErrorCode {
@@ -96,7 +98,9 @@ impl S3ErrorCode {
             NoSuchUpload => "NoSuchUpload",
             NotImplemented => "NotImplemented",
             PreconditionFailed => "PreconditionFailed",
+            RequestTimeTooSkewed => "RequestTimeTooSkewed",
             SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
         }
     }
 
@@ -104,7 +108,11 @@ impl S3ErrorCode {
     pub fn status(self) -> u16 {
         use S3ErrorCode::*;
         match self {
-            AccessDenied | AccessForbidden | InvalidAccessKeyId | SignatureDoesNotMatch => 403,
+            AccessDenied
+            | AccessForbidden
+            | InvalidAccessKeyId
+            | RequestTimeTooSkewed
+            | SignatureDoesNotMatch => 403,
             NoSuchBucket | NoSuchCORSConfiguration | NoSuchKey | NoSuchUpload => 404,
             MethodNotAllowed => 405,
             BucketAlreadyExists | BucketAlreadyOwnedByYou | BucketNotEmpty => 409,
@@ -134,7 +142,8 @@ impl S3ErrorCode {
             | MalformedXML
             | MaxMessageLengthExceeded
             | MetadataTooLarge
-            | MissingRequestBodyError => 400,
+            | MissingRequestBodyError
+            | XAmzContentSHA256Mismatch => 400,
         }
     }
 
@@ -202,6 +211,12 @@ impl S3ErrorCode {
             }
             NotImplemented => "A header you provided implies functionality that is not implemented",
             PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
+            RequestTimeTooSkewed => {
+                "The difference between the request time and the current time is too large."
+            }
+            XAmzContentSHA256Mismatch => {
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+            }
             SignatureDoesNotMatch => {
                 "The request signature we calculated does not match the signature you provided. Check \
                  your key and signing method."

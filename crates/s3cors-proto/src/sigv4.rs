@@ -173,3 +173,331 @@ mod tests {
         assert!(parse_presigned(&q).is_err());
     }
 }
+
+// ---- Canonicalisation and signing (pure) ----
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+/// The hex SHA-256 of the empty string.
+pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Characters SigV4 leaves unencoded: the unreserved set of RFC 3986.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// The same, keeping `/` (paths).
+const UNRESERVED_PATH: &percent_encoding::AsciiSet = &UNRESERVED.remove(b'/');
+
+fn uri_encode(bytes: &[u8], set: &'static percent_encoding::AsciiSet) -> String {
+    percent_encoding::percent_encode(bytes, set).to_string()
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// The request as SigV4 sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct CanonicalInput<'a> {
+    /// HTTP method.
+    pub method: &'a str,
+    /// The path as received (percent-encoded).
+    pub raw_path: &'a str,
+    /// The query string as received, without `?`.
+    pub raw_query: &'a str,
+}
+
+/// The canonical URI: the path decoded and encoded again with S3's rules (each byte outside the
+/// unreserved set and `/` as `%XX`), so that clients' different escaping of the same key agrees.
+pub fn canonical_uri(raw_path: &str) -> String {
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(raw_path).collect();
+    let uri = uri_encode(&decoded, UNRESERVED_PATH);
+    if uri.is_empty() { "/".to_owned() } else { uri }
+}
+
+/// The canonical query string: parameters sorted, names and values encoded; `X-Amz-Signature` left
+/// out (presigned URLs).
+pub fn canonical_query(raw_query: &str) -> String {
+    let mut pairs: Vec<(String, String)> = raw_query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let dec = |s: &str| -> Vec<u8> { percent_encoding::percent_decode_str(s).collect() };
+            (uri_encode(&dec(k), UNRESERVED), uri_encode(&dec(v), UNRESERVED))
+        })
+        .filter(|(k, _)| k != "X-Amz-Signature")
+        .collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A header value as SigV4 canonicalises it: trimmed, inner runs of spaces collapsed.
+fn canonical_header_value(v: &str) -> String {
+    v.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The canonical request. `header` returns every value of a header, by lower-case name.
+pub fn canonical_request<'h>(
+    input: &CanonicalInput<'_>,
+    signed_headers: &[String],
+    header: impl Fn(&str) -> Vec<&'h str>,
+    payload_hash: &str,
+) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str(input.method);
+    out.push('\n');
+    out.push_str(&canonical_uri(input.raw_path));
+    out.push('\n');
+    out.push_str(&canonical_query(input.raw_query));
+    out.push('\n');
+    for name in signed_headers {
+        let values: Vec<String> = header(name).into_iter().map(canonical_header_value).collect();
+        out.push_str(name);
+        out.push(':');
+        out.push_str(&values.join(","));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&signed_headers.join(";"));
+    out.push('\n');
+    out.push_str(payload_hash);
+    out
+}
+
+/// The credential scope: `DATE/REGION/SERVICE/aws4_request`.
+pub fn scope(c: &Credential) -> String {
+    format!("{}/{}/{}/aws4_request", c.date, c.region, c.service)
+}
+
+/// The string to sign of a request.
+pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        sha256_hex(canonical_request.as_bytes())
+    )
+}
+
+/// The signing key of a secret for a credential scope.
+pub fn signing_key(secret: &str, c: &Credential) -> [u8; 32] {
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), c.date.as_bytes());
+    let k_region = hmac(&k_date, c.region.as_bytes());
+    let k_service = hmac(&k_region, c.service.as_bytes());
+    hmac(&k_service, b"aws4_request")
+}
+
+/// The hex signature of a string to sign.
+pub fn sign(key: &[u8; 32], string_to_sign: &str) -> String {
+    hex::encode(hmac(key, string_to_sign.as_bytes()))
+}
+
+/// The string to sign of one `aws-chunked` chunk, chained to the previous signature.
+pub fn chunk_string_to_sign(amz_date: &str, scope: &str, previous: &str, chunk_sha256_hex: &str) -> String {
+    format!("AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{previous}\n{EMPTY_SHA256}\n{chunk_sha256_hex}")
+}
+
+/// The string to sign of the trailer of a signed streaming upload.
+pub fn trailer_string_to_sign(
+    amz_date: &str,
+    scope: &str,
+    previous: &str,
+    trailer_sha256_hex: &str,
+) -> String {
+    format!("AWS4-HMAC-SHA256-TRAILER\n{amz_date}\n{scope}\n{previous}\n{trailer_sha256_hex}")
+}
+
+/// Compares two signatures in constant time.
+pub fn signatures_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Parses `YYYYMMDDTHHMMSSZ`.
+pub fn parse_amz_date(s: &str) -> Option<std::time::SystemTime> {
+    let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    time::PrimitiveDateTime::parse(s, &fmt)
+        .ok()
+        .map(|t| t.assume_utc().into())
+}
+
+#[cfg(test)]
+mod signing_tests {
+    use super::*;
+
+    fn example_credential() -> Credential {
+        Credential {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            date: "20130524".into(),
+            region: "us-east-1".into(),
+            service: "s3".into(),
+        }
+    }
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    fn headers<'a>(list: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Vec<&'a str> + 'a {
+        move |n| list.iter().filter(|(k, _)| *k == n).map(|(_, v)| *v).collect()
+    }
+
+    /// "Example: GET Object" of the AWS page "Signature Calculations for the Authorization Header:
+    /// Transferring Payload in a Single Chunk".
+    #[test]
+    fn aws_doc_get_object() {
+        let hs = [
+            ("host", "examplebucket.s3.amazonaws.com"),
+            ("range", "bytes=0-9"),
+            ("x-amz-content-sha256", EMPTY_SHA256),
+            ("x-amz-date", "20130524T000000Z"),
+        ];
+        let signed: Vec<String> = ["host", "range", "x-amz-content-sha256", "x-amz-date"]
+            .map(String::from)
+            .to_vec();
+        let input = CanonicalInput {
+            method: "GET",
+            raw_path: "/test.txt",
+            raw_query: "",
+        };
+        let cr = canonical_request(&input, &signed, headers(&hs), EMPTY_SHA256);
+        assert_eq!(
+            cr,
+            "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n\
+             x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n\
+             x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n\
+             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        let c = example_credential();
+        let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
+        assert_eq!(
+            sts,
+            "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n\
+             7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972"
+        );
+        assert_eq!(
+            sign(&signing_key(SECRET, &c), &sts),
+            "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        );
+    }
+
+    /// "Example: PUT Object" of the same page.
+    #[test]
+    fn aws_doc_put_object() {
+        let body_hash = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072";
+        let hs = [
+            ("date", "Fri, 24 May 2013 00:00:00 GMT"),
+            ("host", "examplebucket.s3.amazonaws.com"),
+            ("x-amz-content-sha256", body_hash),
+            ("x-amz-date", "20130524T000000Z"),
+            ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+        ];
+        let signed: Vec<String> = [
+            "date",
+            "host",
+            "x-amz-content-sha256",
+            "x-amz-date",
+            "x-amz-storage-class",
+        ]
+        .map(String::from)
+        .to_vec();
+        let input = CanonicalInput {
+            method: "PUT",
+            raw_path: "/test%24file.text",
+            raw_query: "",
+        };
+        let cr = canonical_request(&input, &signed, headers(&hs), body_hash);
+        let c = example_credential();
+        let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
+        assert_eq!(
+            sign(&signing_key(SECRET, &c), &sts),
+            "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"
+        );
+        assert_eq!(sha256_hex(b"Welcome to Amazon S3."), body_hash);
+    }
+
+    /// "Example: GET Bucket Lifecycle" (a sub-resource with an empty value) and "Get Bucket (List
+    /// Objects)" (a sorted query).
+    #[test]
+    fn aws_doc_query_strings() {
+        assert_eq!(canonical_query("lifecycle"), "lifecycle=");
+        assert_eq!(canonical_query("max-keys=2&prefix=J"), "max-keys=2&prefix=J");
+        assert_eq!(canonical_query("prefix=J&max-keys=2"), "max-keys=2&prefix=J");
+        assert_eq!(canonical_query("a=b%20c&x=%7e&X-Amz-Signature=zz"), "a=b%20c&x=~");
+        assert_eq!(canonical_uri("/my%20key/a+b~"), "/my%20key/a%2Bb~");
+        assert_eq!(canonical_uri(""), "/");
+    }
+
+    /// The presigned URL example of "Authenticating Requests: Using Query Parameters".
+    #[test]
+    fn aws_doc_presigned_url() {
+        let hs = [("host", "examplebucket.s3.amazonaws.com")];
+        let query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request\
+                     &X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host";
+        let input = CanonicalInput {
+            method: "GET",
+            raw_path: "/test.txt",
+            raw_query: query,
+        };
+        let cr = canonical_request(&input, &["host".to_owned()], headers(&hs), "UNSIGNED-PAYLOAD");
+        let c = example_credential();
+        let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
+        assert_eq!(
+            sign(&signing_key(SECRET, &c), &sts),
+            "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+        );
+    }
+
+    /// The chunk signatures of "Transferring Payload in Multiple Chunks": seed, then 64 KiB, 1 KiB, 0.
+    #[test]
+    fn aws_doc_chunk_signatures() {
+        let c = example_credential();
+        let key = signing_key(SECRET, &c);
+        let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+        let chunk1 = vec![b'a'; 65536];
+        let sig1 = sign(
+            &key,
+            &chunk_string_to_sign("20130524T000000Z", &scope(&c), seed, &sha256_hex(&chunk1)),
+        );
+        assert_eq!(
+            sig1,
+            "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"
+        );
+        let sig2 = sign(
+            &key,
+            &chunk_string_to_sign("20130524T000000Z", &scope(&c), &sig1, &sha256_hex(&[b'a'; 1024])),
+        );
+        assert_eq!(
+            sig2,
+            "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497"
+        );
+        let sig3 = sign(
+            &key,
+            &chunk_string_to_sign("20130524T000000Z", &scope(&c), &sig2, EMPTY_SHA256),
+        );
+        assert_eq!(
+            sig3,
+            "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"
+        );
+    }
+
+    #[test]
+    fn dates_and_comparison() {
+        assert!(parse_amz_date("20130524T000000Z").is_some());
+        assert!(parse_amz_date("2013-05-24").is_none());
+        assert!(signatures_equal("abc", "abc"));
+        assert!(!signatures_equal("abc", "abd"));
+        assert!(!signatures_equal("abc", "ab"));
+    }
+}

@@ -206,7 +206,11 @@ pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
             }
             Event::GeneralRef(r) => {
                 let c = if r.is_char_ref() {
-                    r.resolve_char_ref().ok().flatten().filter(|&c| xml_char(c)).ok_or_else(malformed)?
+                    r.resolve_char_ref()
+                        .ok()
+                        .flatten()
+                        .filter(|&c| xml_char(c))
+                        .ok_or_else(malformed)?
                 } else {
                     match r.decode().map_err(|_| malformed())?.as_ref() {
                         "amp" => '&',
@@ -294,7 +298,13 @@ mod tests {
 
     #[test]
     fn rejects_characters_xml_forbids() {
-        for doc in [&b"<a>\0</a>"[..], b"<a>\x01</a>", b"<a>&#0;</a>", b"<a>&#x1;</a>", b"<a><![CDATA[\x02]]></a>"] {
+        for doc in [
+            &b"<a>\0</a>"[..],
+            b"<a>\x01</a>",
+            b"<a>&#0;</a>",
+            b"<a>&#x1;</a>",
+            b"<a><![CDATA[\x02]]></a>",
+        ] {
             assert_eq!(parse(doc).expect_err("invalid").code(), S3ErrorCode::MalformedXML);
         }
         assert_eq!(parse(b"<a>\t\r\n&#x9;</a>").expect("valid").text, "\t\r\n\t");
@@ -310,9 +320,6 @@ mod tests {
     fn escapes_text() {
         let mut w = XmlWriter::new();
         w.elem("Key", "a<b>&\"c'\u{1}");
-        assert!(
-            w.finish()
-                .ends_with("<Key>a&lt;b&gt;&amp;&quot;c'&#x1;</Key>")
-        );
+        assert!(w.finish().ends_with("<Key>a&lt;b&gt;&amp;&quot;c'&#x1;</Key>"));
     }
 }

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use s3cors_http::auth::Account;
 use s3cors_http::{App, Config};
+
+mod accounts;
 use s3cors_store::Store;
 
 #[derive(Debug, Parser)]
@@ -59,6 +62,24 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     domain: Vec<String>,
+    /// The default account's access key id.
+    #[arg(long, env = "S3CORS_ACCESS_KEY_ID", default_value = "s3cors")]
+    access_key_id: String,
+    /// The default account's secret access key.
+    #[arg(
+        long,
+        env = "S3CORS_SECRET_ACCESS_KEY",
+        default_value = "s3cors-secret",
+        hide_env_values = true
+    )]
+    secret_access_key: String,
+    /// The default account's 12-digit id.
+    #[arg(long, env = "S3CORS_ACCOUNT_ID", default_value = "000000000000")]
+    account_id: String,
+    /// A TOML file of further accounts (`[[account]]` tables with id, name, access_key_id,
+    /// secret_access_key).
+    #[arg(long, env = "S3CORS_ACCOUNTS")]
+    accounts: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -127,10 +148,22 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot open the data directory {}: {e}", args.data_dir.display()))?
     };
     let store = Arc::new(store);
+    let mut accounts = vec![Account {
+        id: args.account_id.clone(),
+        name: "default".to_owned(),
+        access_key_id: args.access_key_id.clone(),
+        secret_access_key: args.secret_access_key.clone(),
+    }];
+    if let Some(path) = &args.accounts {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        accounts.extend(accounts::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    accounts::check(&accounts)?;
     let config = Config {
         region: args.region.clone(),
         domains: args.domain.clone(),
-        ..Config::default()
+        accounts,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -150,8 +183,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         config.region,
         config.domains.join(", BUCKET."),
         local.port(),
-        config.access_key_id,
-        config.secret_access_key,
+        config.accounts[0].access_key_id,
+        config.accounts[0].secret_access_key,
     );
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
