@@ -183,8 +183,8 @@ fn unimplemented_operations_answer_501() {
     for target in [
         "GET /bkt?lifecycle",
         "PUT /bkt?tagging",
-        "GET /bkt/obj?acl",
-        "PUT /bkt?policy",
+        "GET /bkt?website",
+        "PUT /bkt?encryption",
         "GET /bkt/k?tagging",
     ] {
         let r = send(server.port, &format!("{target} HTTP/1.1\n{AUTH}"), b"");

@@ -36,11 +36,11 @@ pub struct Account {
     pub secret_access_key: String,
 }
 
-/// An authenticated caller.
+/// The caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Caller {
-    /// The caller's account id.
-    pub(crate) account_id: String,
+    /// The caller's account id; `None` for an anonymous (unsigned) request.
+    pub(crate) account_id: Option<String>,
 }
 
 /// What verifying an `aws-chunked` body needs: the chain starts at the request signature.
@@ -149,7 +149,11 @@ pub(crate) fn authenticate(
     if req.query.has("AWSAccessKeyId") || req.query.has("Signature") {
         return sigv2_query(config, req, now);
     }
-    Err(S3Error::new(S3ErrorCode::AccessDenied))
+    // Anonymous: what it may do is for authorisation to decide.
+    Ok(Authenticated {
+        caller: Caller { account_id: None },
+        chunks: None,
+    })
 }
 
 fn sigv4(
@@ -281,7 +285,7 @@ fn sigv4(
         });
     Ok(Authenticated {
         caller: Caller {
-            account_id: acct.id.clone(),
+            account_id: Some(acct.id.clone()),
         },
         chunks,
     })
@@ -419,7 +423,7 @@ fn sigv2_header(
     }
     Ok(Authenticated {
         caller: Caller {
-            account_id: acct.id.clone(),
+            account_id: Some(acct.id.clone()),
         },
         chunks: None,
     })
@@ -453,7 +457,7 @@ fn sigv2_query(config: &Config, req: &SignedRequest<'_>, now: SystemTime) -> Res
     }
     Ok(Authenticated {
         caller: Caller {
-            account_id: acct.id.clone(),
+            account_id: Some(acct.id.clone()),
         },
         chunks: None,
     })

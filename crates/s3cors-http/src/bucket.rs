@@ -35,7 +35,7 @@ pub(crate) fn list_buckets(ctx: &Ctx) -> Result<Response, S3Error> {
     let prefix = ctx.query.get("prefix").unwrap_or("");
     let region = ctx.query.get("bucket-region");
     let mut buckets = ctx.app.store.list_buckets()?.into_iter().filter(|b| {
-        b.owner == ctx.caller.account_id
+        Some(&b.owner) == ctx.caller.account_id.as_ref()
             && b.name.starts_with(prefix)
             && after.as_deref().is_none_or(|a| b.name.as_str() > a)
             && region.is_none_or(|r| b.region == r)
@@ -56,7 +56,7 @@ pub(crate) fn list_buckets(ctx: &Ctx) -> Result<Response, S3Error> {
         w.end("Bucket");
     }
     w.end("Buckets");
-    owner_xml(&mut w, "Owner", &ctx.caller.account_id);
+    owner_xml(&mut w, "Owner", &ctx.account());
     if more && let Some(last) = page.last() {
         w.elem("ContinuationToken", &crate::list::encode_token(&last.name));
     }
@@ -98,8 +98,9 @@ pub(crate) async fn create(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let constraint = s3cors_proto::docs::parse_create_bucket(&body)?;
     let region = requested_region(constraint, &ctx.app.config.region)?;
     let store = ctx.app.store.clone();
-    let (bucket, owner) = (ctx.bucket.clone(), ctx.caller.account_id.clone());
-    match blocking(move || Ok(store.create_bucket(&bucket, &owner, &region)?)).await {
+    let acl = crate::acl::acl_header(ctx)?;
+    let (bucket, owner) = (ctx.bucket.clone(), ctx.account());
+    match blocking(move || Ok(store.create_bucket(&bucket, &owner, &region, acl.as_str())?)).await {
         Ok(_) => {}
         // In us-east-1, re-creating a bucket you own succeeds and changes nothing (S3's legacy
         // behaviour there); other regions answer 409 BucketAlreadyOwnedByYou.
@@ -120,7 +121,12 @@ pub(crate) fn head(ctx: &Ctx) -> Result<Response, S3Error> {
 
 pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
     let (app, bucket) = (ctx.app.clone(), ctx.bucket.clone());
-    blocking(move || app.cors.delete_bucket(&app.store, &bucket)).await?;
+    blocking(move || {
+        app.cors.delete_bucket(&app.store, &bucket)?;
+        app.policies.set(&bucket, None);
+        Ok(())
+    })
+    .await?;
     Ok(no_content())
 }
 

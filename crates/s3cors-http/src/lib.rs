@@ -4,6 +4,8 @@
 //! XML error document ([`response::error`]). Bodies stream in ([`body`]) and out ([`response`]): no
 //! handler holds a whole object in memory.
 
+mod access;
+mod acl;
 pub mod auth;
 pub mod body;
 mod bucket;
@@ -57,12 +59,20 @@ pub struct App {
     pub config: Config,
     /// Compiled CORS configurations by bucket.
     pub cors: cors::CorsCache,
+    /// Parsed bucket policies by bucket.
+    pub policies: access::PolicyCache,
 }
 
 impl App {
     /// A service over `store`, with the stored CORS configurations loaded.
     pub fn new(store: Arc<Store>, config: Config) -> Result<Arc<Self>, s3cors_store::StoreError> {
         let cors = cors::CorsCache::load(&store)?;
-        Ok(Arc::new(App { store, config, cors }))
+        let policies = access::PolicyCache::load(&store)?;
+        Ok(Arc::new(App {
+            store,
+            config,
+            cors,
+            policies,
+        }))
     }
 }

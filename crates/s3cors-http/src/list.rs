@@ -111,6 +111,7 @@ fn params(ctx: &Ctx, after: Option<String>, max: usize) -> ListParams {
 
 pub(crate) fn objects_v1(ctx: &Ctx) -> Result<Response, S3Error> {
     let names = Names::from(ctx)?;
+    let bucket_owner = ctx.app.store.bucket(&ctx.bucket)?.owner;
     let max = max_param(ctx, "max-keys")?;
     let marker = ctx
         .query
@@ -139,7 +140,7 @@ pub(crate) fn objects_v1(ctx: &Ctx) -> Result<Response, S3Error> {
     w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
     for item in &page.items {
         if let Listed::Entry(key, rec) = item {
-            contents(&mut w, &names, key, rec, Some(&ctx.caller.account_id));
+            contents(&mut w, &names, key, rec, Some(&bucket_owner));
         }
     }
     prefixes(&mut w, &names, &page.items);
@@ -200,7 +201,8 @@ pub(crate) fn objects_v2(ctx: &Ctx) -> Result<Response, S3Error> {
     }
     names.header(&mut w);
     w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
-    let owner = fetch_owner.then_some(ctx.caller.account_id.as_str());
+    let bucket_owner = ctx.app.store.bucket(&ctx.bucket)?.owner;
+    let owner = fetch_owner.then_some(bucket_owner.as_str());
     for item in &page.items {
         if let Listed::Entry(key, rec) = item {
             contents(&mut w, &names, key, rec, owner);

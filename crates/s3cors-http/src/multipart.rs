@@ -37,8 +37,9 @@ fn upload(ctx: &Ctx) -> Result<UploadRecord, S3Error> {
 pub(crate) async fn create(ctx: &Ctx) -> Result<Response, S3Error> {
     let meta = meta::from_headers(&ctx.headers)?;
     let store = ctx.app.store.clone();
-    let (bucket, key, owner) = (ctx.bucket.clone(), ctx.key.clone(), ctx.caller.account_id.clone());
-    let rec = blocking(move || Ok(store.create_upload(&bucket, &key, meta, &owner)?)).await?;
+    let acl = crate::acl::acl_header(ctx)?;
+    let (bucket, key, owner) = (ctx.bucket.clone(), ctx.key.clone(), ctx.account());
+    let rec = blocking(move || Ok(store.create_upload(&bucket, &key, meta, acl.as_str(), &owner)?)).await?;
     let mut w = XmlWriter::new();
     w.start_root("InitiateMultipartUploadResult");
     w.elem("Bucket", &ctx.bucket);

@@ -24,6 +24,7 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let store = ctx.app.store.clone();
     store.bucket(&ctx.bucket)?;
     let cond = write_condition(ctx)?;
+    let acl = crate::acl::acl_header(ctx)?.as_str().to_owned();
     let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT, ctx.chunks.as_ref()).await?;
     let etag = s3cors_proto::etag_of(&blob.md5);
     let new = NewObject {
@@ -31,6 +32,7 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
         etag,
         meta,
         part_sizes: Vec::new(),
+        acl,
     };
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let rec = blocking(move || Ok(store.put_object(&bucket, &key, new, &cond)?)).await?;
@@ -285,6 +287,14 @@ pub(crate) fn copy_source(ctx: &Ctx) -> Result<(String, String), S3Error> {
 /// Loads the copy source and checks `x-amz-copy-source-if-*`.
 pub(crate) fn copy_source_record(ctx: &Ctx) -> Result<(String, String, ObjectRecord), S3Error> {
     let (bucket, key) = copy_source(ctx)?;
+    crate::access::authorize(
+        &ctx.app.store,
+        &ctx.app.policies,
+        &ctx.caller,
+        s3cors_proto::Op::GetObject,
+        Some(&bucket),
+        Some(&key),
+    )?;
     let rec = ctx.app.store.object(&bucket, &key)?;
     let (m, nm, ms, us) = conditions(ctx, "x-amz-copy-source-");
     let c = Conditions {
@@ -325,6 +335,7 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
             "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
         ));
     }
+    let acl = crate::acl::acl_header(ctx)?.as_str().to_owned();
     let meta = if replace {
         meta::from_headers(&ctx.headers)?
     } else {
@@ -340,6 +351,7 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
             etag,
             meta,
             part_sizes: Vec::new(),
+            acl,
         };
         Ok(store.put_object(&bucket, &key, new, &WriteCondition::default())?)
     })

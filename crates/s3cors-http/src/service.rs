@@ -17,7 +17,7 @@ use s3cors_proto::{Op, Query, RequestTarget, S3Error, S3ErrorCode, classify};
 
 use crate::auth::{Caller, ChunkSigning, SignedRequest, authenticate};
 use crate::response::{self, RequestIds};
-use crate::{App, bucket, cors, list, multipart, object};
+use crate::{App, acl, bucket, cors, list, multipart, object};
 
 /// The service as an axum router.
 pub fn router(app: Arc<App>) -> Router {
@@ -43,6 +43,20 @@ pub(crate) struct Ctx {
 impl Ctx {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The caller's account, or for an anonymous caller the bucket owner's (who owns what anonymous
+    /// writers create).
+    pub(crate) fn account(&self) -> String {
+        match &self.caller.account_id {
+            Some(a) => a.clone(),
+            None => self
+                .app
+                .store
+                .bucket(&self.bucket)
+                .map(|b| b.owner)
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -133,6 +147,15 @@ async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
         },
     };
     let auth = authenticate(&app.config, &signed, std::time::SystemTime::now()).map_err(fail)?;
+    crate::access::authorize(
+        &app.store,
+        &app.policies,
+        &auth.caller,
+        op,
+        ep.bucket.as_deref(),
+        ep.key.as_deref(),
+    )
+    .map_err(fail)?;
     if let Some(bucket) = &ep.bucket
         && op != Op::CreateBucket
         && op != Op::ListBuckets
@@ -184,6 +207,13 @@ async fn route(op: Op, ctx: Ctx, body: Body) -> Result<Response, S3Error> {
         Op::CompleteMultipartUpload => multipart::complete(&ctx, body).await,
         Op::AbortMultipartUpload => multipart::abort(&ctx).await,
         Op::ListParts => multipart::list_parts(&ctx),
+        Op::GetBucketAcl => acl::get_bucket_acl(&ctx),
+        Op::PutBucketAcl => acl::put_bucket_acl(&ctx, body).await,
+        Op::GetObjectAcl => acl::get_object_acl(&ctx),
+        Op::PutObjectAcl => acl::put_object_acl(&ctx, body).await,
+        Op::GetBucketPolicy => acl::get_policy(&ctx),
+        Op::PutBucketPolicy => acl::put_policy(&ctx, body).await,
+        Op::DeleteBucketPolicy => acl::delete_policy(&ctx).await,
         Op::PutBucketCors => cors::put(&ctx, body).await,
         Op::GetBucketCors => cors::get(&ctx),
         Op::DeleteBucketCors => cors::delete(&ctx).await,

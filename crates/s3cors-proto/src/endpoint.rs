@@ -26,6 +26,13 @@ pub enum Op {
     PutBucketCors,
     GetBucketCors,
     DeleteBucketCors,
+    GetBucketAcl,
+    PutBucketAcl,
+    GetBucketPolicy,
+    PutBucketPolicy,
+    DeleteBucketPolicy,
+    GetObjectAcl,
+    PutObjectAcl,
     PostObject,
     PutObject,
     CopyObject,
@@ -62,6 +69,13 @@ impl Op {
             PutBucketCors => "PutBucketCors",
             GetBucketCors => "GetBucketCors",
             DeleteBucketCors => "DeleteBucketCors",
+            GetBucketAcl => "GetBucketAcl",
+            PutBucketAcl => "PutBucketAcl",
+            GetBucketPolicy => "GetBucketPolicy",
+            PutBucketPolicy => "PutBucketPolicy",
+            DeleteBucketPolicy => "DeleteBucketPolicy",
+            GetObjectAcl => "GetObjectAcl",
+            PutObjectAcl => "PutObjectAcl",
             PostObject => "PostObject",
             PutObject => "PutObject",
             CopyObject => "CopyObject",
@@ -120,7 +134,6 @@ pub struct RequestTarget<'a> {
 /// Bucket sub-resources S3 knows but s3cors does not implement (answered `501 NotImplemented`).
 const UNIMPLEMENTED_BUCKET_SUBRESOURCES: &[&str] = &[
     "accelerate",
-    "acl",
     "analytics",
     "encryption",
     "intelligent-tiering",
@@ -132,7 +145,6 @@ const UNIMPLEMENTED_BUCKET_SUBRESOURCES: &[&str] = &[
     "notification",
     "object-lock",
     "ownershipControls",
-    "policy",
     "policyStatus",
     "publicAccessBlock",
     "replication",
@@ -144,7 +156,6 @@ const UNIMPLEMENTED_BUCKET_SUBRESOURCES: &[&str] = &[
 
 /// Object sub-resources S3 knows but s3cors does not implement.
 const UNIMPLEMENTED_OBJECT_SUBRESOURCES: &[&str] = &[
-    "acl",
     "attributes",
     "legal-hold",
     "renameObject",
@@ -255,8 +266,18 @@ fn bucket_op(method: &str, q: &Query) -> Result<Op, S3Error> {
         "DELETE" if q.has("cors") => Op::DeleteBucketCors,
         "GET" if q.has("location") => Op::GetBucketLocation,
         "GET" if q.has("versioning") => Op::GetBucketVersioning,
+        "GET" if q.has("acl") => Op::GetBucketAcl,
+        "PUT" if q.has("acl") => Op::PutBucketAcl,
+        "GET" if q.has("policy") => Op::GetBucketPolicy,
+        "PUT" if q.has("policy") => Op::PutBucketPolicy,
+        "DELETE" if q.has("policy") => Op::DeleteBucketPolicy,
         "PUT" if q.has("versioning") => Op::NotImplemented("versioning"),
-        _ if q.has("cors") || q.has("location") || q.has("versioning") => return Err(method_not_allowed()),
+        _ if ["cors", "location", "versioning", "acl", "policy"]
+            .iter()
+            .any(|s| q.has(s)) =>
+        {
+            return Err(method_not_allowed());
+        }
         _ if unimplemented.is_some() => Op::NotImplemented(unimplemented.copied().unwrap_or("unknown")),
         "GET" if q.has("uploads") => Op::ListMultipartUploads,
         "POST" if q.has("delete") => Op::DeleteObjects,
@@ -273,6 +294,13 @@ fn bucket_op(method: &str, q: &Query) -> Result<Op, S3Error> {
 fn object_op(method: &str, q: &Query, copy_source: bool) -> Result<Op, S3Error> {
     if let Some(sub) = UNIMPLEMENTED_OBJECT_SUBRESOURCES.iter().find(|s| q.has(s)) {
         return Ok(Op::NotImplemented(sub));
+    }
+    if q.has("acl") {
+        return match method {
+            "GET" => Ok(Op::GetObjectAcl),
+            "PUT" => Ok(Op::PutObjectAcl),
+            _ => Err(method_not_allowed()),
+        };
     }
     let upload = q.has("uploadId");
     Ok(match method {

@@ -38,13 +38,16 @@ pub enum S3ErrorCode {
     InvalidRequest,
     InvalidURI,
     KeyTooLongError,
+    MalformedPolicy,
     MalformedXML,
     MaxMessageLengthExceeded,
     MetadataTooLarge,
     MethodNotAllowed,
     MissingContentLength,
     MissingRequestBodyError,
+    MissingSecurityHeader,
     NoSuchBucket,
+    NoSuchBucketPolicy,
     NoSuchCORSConfiguration,
     NoSuchKey,
     NoSuchUpload,
@@ -86,13 +89,16 @@ impl S3ErrorCode {
             InvalidRequest => "InvalidRequest",
             InvalidURI => "InvalidURI",
             KeyTooLongError => "KeyTooLongError",
+            MalformedPolicy => "MalformedPolicy",
             MalformedXML => "MalformedXML",
             MaxMessageLengthExceeded => "MaxMessageLengthExceeded",
             MetadataTooLarge => "MetadataTooLarge",
             MethodNotAllowed => "MethodNotAllowed",
             MissingContentLength => "MissingContentLength",
             MissingRequestBodyError => "MissingRequestBodyError",
+            MissingSecurityHeader => "MissingSecurityHeader",
             NoSuchBucket => "NoSuchBucket",
+            NoSuchBucketPolicy => "NoSuchBucketPolicy",
             NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
             NoSuchKey => "NoSuchKey",
             NoSuchUpload => "NoSuchUpload",
@@ -113,7 +119,7 @@ impl S3ErrorCode {
             | InvalidAccessKeyId
             | RequestTimeTooSkewed
             | SignatureDoesNotMatch => 403,
-            NoSuchBucket | NoSuchCORSConfiguration | NoSuchKey | NoSuchUpload => 404,
+            NoSuchBucket | NoSuchBucketPolicy | NoSuchCORSConfiguration | NoSuchKey | NoSuchUpload => 404,
             MethodNotAllowed => 405,
             BucketAlreadyExists | BucketAlreadyOwnedByYou | BucketNotEmpty => 409,
             MissingContentLength => 411,
@@ -139,10 +145,12 @@ impl S3ErrorCode {
             | InvalidRequest
             | InvalidURI
             | KeyTooLongError
+            | MalformedPolicy
             | MalformedXML
             | MaxMessageLengthExceeded
             | MetadataTooLarge
             | MissingRequestBodyError
+            | MissingSecurityHeader
             | XAmzContentSHA256Mismatch => 400,
         }
     }
@@ -194,6 +202,7 @@ impl S3ErrorCode {
             InvalidRequest => "Invalid Request",
             InvalidURI => "Couldn't parse the specified URI.",
             KeyTooLongError => "Your key is too long",
+            MalformedPolicy => "Policies must be valid JSON and the first byte must be '{'",
             MalformedXML => {
                 "The XML you provided was not well-formed or did not validate against our published schema"
             }
@@ -202,7 +211,9 @@ impl S3ErrorCode {
             MethodNotAllowed => "The specified method is not allowed against this resource.",
             MissingContentLength => "You must provide the Content-Length HTTP header.",
             MissingRequestBodyError => "Request Body is empty",
+            MissingSecurityHeader => "Your request was missing a required header",
             NoSuchBucket => "The specified bucket does not exist",
+            NoSuchBucketPolicy => "The bucket policy does not exist",
             NoSuchCORSConfiguration => "The CORS configuration does not exist",
             NoSuchKey => "The specified key does not exist.",
             NoSuchUpload => {

@@ -11,6 +11,7 @@
 //!
 //! The API reference this implements: <https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html>.
 
+pub mod access;
 pub mod checksum;
 pub mod chunked;
 pub mod cors_xml;

@@ -54,6 +54,8 @@ pub struct BucketRecord {
     pub owner: String,
     /// The region (LocationConstraint) it was created in.
     pub region: String,
+    /// The canned ACL (`private`, `public-read`, …).
+    pub acl: String,
 }
 
 /// Content headers and user metadata stored with an object.
@@ -91,6 +93,8 @@ pub struct ObjectRecord {
     pub meta: ObjectMeta,
     /// For a multipart object, the size of each part in order; empty otherwise.
     pub part_sizes: Vec<u64>,
+    /// The canned ACL.
+    pub acl: String,
 }
 
 impl ObjectRecord {
@@ -113,6 +117,8 @@ pub struct UploadRecord {
     pub initiated_ms: u64,
     /// Headers and metadata for the final object.
     pub meta: ObjectMeta,
+    /// The canned ACL for the final object.
+    pub acl: String,
     /// Initiating account.
     pub owner: String,
 }
@@ -162,6 +168,7 @@ mod tests {
             created_ms: 5,
             owner: "o".into(),
             region: "r".into(),
+            acl: "private".into(),
         };
         let bytes = encode(&rec);
         assert_eq!(bytes[0], FORMAT_VERSION);

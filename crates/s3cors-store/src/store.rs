@@ -9,6 +9,7 @@
 //! | `u/BUCKET/KEY \0 UPLOADID` | [`UploadRecord`] |
 //! | `p/UPLOADID/NNNNN` | [`PartRecord`] |
 //! | `c/BUCKET` | [`CorsConfiguration`] |
+//! | `y/BUCKET` | bucket policy (JSON text) |
 //! | `d/BUCKET/UPLOADID` | [`CompletedUpload`] |
 //!
 //! A write stores its bytes in a committed blob first, then applies the metadata batch and flushes it,
@@ -49,6 +50,10 @@ pub struct Store {
     bucket_lock: RwLock<()>,
     /// Serialises read-modify-write of one key, so that the blob an overwrite replaces is known.
     key_locks: Vec<Mutex<()>>,
+}
+
+fn policy_key(bucket: &str) -> Vec<u8> {
+    format!("y/{bucket}").into_bytes()
 }
 
 fn cors_key(bucket: &str) -> Vec<u8> {
@@ -124,6 +129,8 @@ pub struct NewObject {
     pub meta: ObjectMeta,
     /// Part sizes for a multipart object, else empty.
     pub part_sizes: Vec<u64>,
+    /// The canned ACL.
+    pub acl: String,
 }
 
 /// Conditions on the object a write replaces (S3's conditional writes): `If-Match` and
@@ -263,7 +270,7 @@ impl Store {
     }
 
     /// Creates a bucket.
-    pub fn create_bucket(&self, name: &str, owner: &str, region: &str) -> Result<BucketRecord> {
+    pub fn create_bucket(&self, name: &str, owner: &str, region: &str, acl: &str) -> Result<BucketRecord> {
         let _guard = self.bucket_lock.write();
         if let Some(existing) = self.get::<BucketRecord>(&bucket_key(name))? {
             return Err(if existing.owner == owner {
@@ -277,6 +284,7 @@ impl Store {
             created_ms: now_ms(),
             owner: owner.to_owned(),
             region: region.to_owned(),
+            acl: acl.to_owned(),
         };
         let mut batch = Batch::default();
         batch.put(bucket_key(name), record::encode(&rec));
@@ -309,11 +317,67 @@ impl Store {
         }
         batch.delete(bucket_key(name));
         batch.delete(cors_key(name));
+        batch.delete(policy_key(name));
         self.commit(batch)?;
         for b in blobs {
             self.remove_blob(&b);
         }
         Ok(())
+    }
+
+    // ---- access ----
+
+    /// Sets a bucket's canned ACL.
+    pub fn set_bucket_acl(&self, bucket: &str, acl: &str) -> Result<()> {
+        let _guard = self.bucket_lock.write();
+        let mut rec = self.bucket(bucket)?;
+        rec.acl = acl.to_owned();
+        let mut batch = Batch::default();
+        batch.put(bucket_key(bucket), record::encode(&rec));
+        self.commit(batch)
+    }
+
+    /// Sets an object's canned ACL.
+    pub fn set_object_acl(&self, bucket: &str, key: &str, acl: &str) -> Result<()> {
+        let _buckets = self.bucket_lock.read();
+        let _key = self.key_lock(bucket, key).lock();
+        let mut rec = self.object(bucket, key)?;
+        rec.acl = acl.to_owned();
+        let mut batch = Batch::default();
+        batch.put(object_key(bucket, key), record::encode(&rec));
+        self.commit(batch)
+    }
+
+    /// Stores a bucket policy (its JSON text, validated by the caller).
+    pub fn put_policy(&self, bucket: &str, text: &str) -> Result<()> {
+        let _guard = self.bucket_lock.read();
+        self.bucket(bucket)?;
+        let mut batch = Batch::default();
+        batch.put(policy_key(bucket), record::encode(&text.to_owned()));
+        self.commit(batch)
+    }
+
+    /// A bucket's policy text, if any.
+    pub fn policy(&self, bucket: &str) -> Result<Option<String>> {
+        self.get(&policy_key(bucket))
+    }
+
+    /// Every stored policy, by bucket (to warm a cache at start).
+    pub fn all_policies(&self) -> Result<Vec<(String, String)>> {
+        self.kv
+            .scan(b"y/", &prefix_end(b"y/"), usize::MAX)?
+            .iter()
+            .map(|(k, v)| Ok((String::from_utf8_lossy(&k[2..]).into_owned(), record::decode(v)?)))
+            .collect()
+    }
+
+    /// Removes a bucket policy; removing none succeeds.
+    pub fn delete_policy(&self, bucket: &str) -> Result<()> {
+        let _guard = self.bucket_lock.read();
+        self.bucket(bucket)?;
+        let mut batch = Batch::default();
+        batch.delete(policy_key(bucket));
+        self.commit(batch)
     }
 
     // ---- CORS ----
@@ -442,6 +506,7 @@ impl Store {
             modified_ms: now_ms(),
             meta: new.meta,
             part_sizes: new.part_sizes,
+            acl: new.acl,
         };
         let _buckets = self.bucket_lock.read();
         let old = {
@@ -510,6 +575,7 @@ impl Store {
         bucket: &str,
         key: &str,
         meta: ObjectMeta,
+        acl: &str,
         owner: &str,
     ) -> Result<UploadRecord> {
         let _buckets = self.bucket_lock.read();
@@ -522,6 +588,7 @@ impl Store {
             upload_id,
             initiated_ms,
             meta,
+            acl: acl.to_owned(),
             owner: owner.to_owned(),
         };
         let mut batch = Batch::default();
@@ -657,6 +724,7 @@ impl Store {
             modified_ms: now_ms(),
             meta: upload.meta.clone(),
             part_sizes: chosen.iter().map(|p| p.size).collect(),
+            acl: upload.acl.clone(),
         };
         let _buckets = self.bucket_lock.read();
         let old = {

@@ -39,6 +39,7 @@ fn put(store: &Store, bucket: &str, key: &str, data: &[u8]) {
         etag,
         meta: ObjectMeta::default(),
         part_sizes: Vec::new(),
+        acl: "private".into(),
     };
     store
         .put_object(bucket, key, new, &WriteCondition::default())
@@ -46,16 +47,20 @@ fn put(store: &Store, bucket: &str, key: &str, data: &[u8]) {
 }
 
 fn buckets_lifecycle(store: &Store) {
-    store.create_bucket("one", "owner", "us-east-1").expect("create");
+    store
+        .create_bucket("one", "owner", "us-east-1", "private")
+        .expect("create");
     assert!(matches!(
-        store.create_bucket("one", "owner", "us-east-1"),
+        store.create_bucket("one", "owner", "us-east-1", "private"),
         Err(StoreError::BucketAlreadyOwnedByYou(_))
     ));
     assert!(matches!(
-        store.create_bucket("one", "other", "us-east-1"),
+        store.create_bucket("one", "other", "us-east-1", "private"),
         Err(StoreError::BucketAlreadyExists(_))
     ));
-    store.create_bucket("two", "owner", "eu-west-1").expect("create");
+    store
+        .create_bucket("two", "owner", "eu-west-1", "private")
+        .expect("create");
     let names: Vec<_> = store
         .list_buckets()
         .expect("list")
@@ -79,7 +84,9 @@ fn buckets_lifecycle(store: &Store) {
 }
 
 fn objects_overwrite_and_delete(store: &Store) {
-    store.create_bucket("b", "owner", "us-east-1").expect("create");
+    store
+        .create_bucket("b", "owner", "us-east-1", "private")
+        .expect("create");
     put(store, "b", "../../etc/passwd", b"first");
     put(store, "b", "../../etc/passwd", b"second, longer");
     assert_eq!(read(store, "b", "../../etc/passwd"), b"second, longer");
@@ -107,7 +114,8 @@ fn objects_overwrite_and_delete(store: &Store) {
                 blob,
                 etag: String::new(),
                 meta: ObjectMeta::default(),
-                part_sizes: Vec::new()
+                part_sizes: Vec::new(),
+                acl: "private".into()
             },
             &WriteCondition::default()
         ),
@@ -116,7 +124,9 @@ fn objects_overwrite_and_delete(store: &Store) {
 }
 
 fn listing(store: &Store) {
-    store.create_bucket("l", "owner", "us-east-1").expect("create");
+    store
+        .create_bucket("l", "owner", "us-east-1", "private")
+        .expect("create");
     for k in ["a", "b/1", "b/2", "c"] {
         put(store, "l", k, k.as_bytes());
     }
@@ -143,9 +153,11 @@ fn listing(store: &Store) {
 }
 
 fn multipart(store: &Store) {
-    store.create_bucket("m", "owner", "us-east-1").expect("create");
+    store
+        .create_bucket("m", "owner", "us-east-1", "private")
+        .expect("create");
     let up = store
-        .create_upload("m", "big", ObjectMeta::default(), "owner")
+        .create_upload("m", "big", ObjectMeta::default(), "private", "owner")
         .expect("create upload");
     assert_eq!(store.upload("m", "big", &up.upload_id).expect("upload"), up);
     assert!(matches!(
@@ -206,7 +218,7 @@ fn multipart(store: &Store) {
     ));
     assert!(store.parts(&up.upload_id).expect("parts").is_empty());
     let up2 = store
-        .create_upload("m", "gone", ObjectMeta::default(), "owner")
+        .create_upload("m", "gone", ObjectMeta::default(), "private", "owner")
         .expect("create upload");
     store.put_part(&up2, 1, &write(store, b"x")).expect("part");
     store.abort_upload(&up2).expect("abort");
@@ -217,7 +229,9 @@ fn multipart(store: &Store) {
 }
 
 fn copy(store: &Store) {
-    store.create_bucket("c", "owner", "us-east-1").expect("create");
+    store
+        .create_bucket("c", "owner", "us-east-1", "private")
+        .expect("create");
     put(store, "c", "src", b"0123456789");
     let src = store.object("c", "src").expect("src");
     let part = store.copy_blob(&src.blob, Some((2, 5))).expect("copy range");
@@ -227,9 +241,34 @@ fn copy(store: &Store) {
     assert_eq!(whole.size, 10);
 }
 
+fn acls_and_policies(store: &Store) {
+    store
+        .create_bucket("acl", "owner", "us-east-1", "public-read")
+        .expect("create");
+    assert_eq!(store.bucket("acl").expect("bucket").acl, "public-read");
+    store.set_bucket_acl("acl", "private").expect("set");
+    assert_eq!(store.bucket("acl").expect("bucket").acl, "private");
+    put(store, "acl", "k", b"v");
+    store
+        .set_object_acl("acl", "k", "public-read")
+        .expect("object acl");
+    assert_eq!(store.object("acl", "k").expect("object").acl, "public-read");
+    assert!(matches!(
+        store.set_object_acl("acl", "nope", "private"),
+        Err(StoreError::NoSuchKey(_))
+    ));
+    assert_eq!(store.policy("acl").expect("policy"), None);
+    store.put_policy("acl", "{}").expect("put policy");
+    assert_eq!(store.policy("acl").expect("policy").as_deref(), Some("{}"));
+    store.delete_policy("acl").expect("delete policy");
+    assert_eq!(store.policy("acl").expect("policy"), None);
+}
+
 fn cors_configurations(store: &Store) {
     use s3cors_cors::{CorsConfiguration, CorsRule};
-    store.create_bucket("web", "owner", "us-east-1").expect("create");
+    store
+        .create_bucket("web", "owner", "us-east-1", "private")
+        .expect("create");
     assert_eq!(store.cors("web").expect("read"), None);
     let config = CorsConfiguration {
         rules: vec![CorsRule {
@@ -253,7 +292,7 @@ fn cors_configurations(store: &Store) {
     store.put_cors("web", &CorsConfiguration::default()).expect("put");
     store.delete_bucket("web").expect("delete bucket");
     store
-        .create_bucket("web", "owner", "us-east-1")
+        .create_bucket("web", "owner", "us-east-1", "private")
         .expect("recreate");
     assert_eq!(
         store.cors("web").expect("read"),
@@ -263,7 +302,9 @@ fn cors_configurations(store: &Store) {
 }
 
 fn conditional_writes(store: &Store) {
-    store.create_bucket("cw", "owner", "us-east-1").expect("create");
+    store
+        .create_bucket("cw", "owner", "us-east-1", "private")
+        .expect("create");
     let attempt = |data: &[u8], cond: WriteCondition| {
         let blob = write(store, data);
         let etag = s3cors_proto::etag_of(&blob.md5);
@@ -275,6 +316,7 @@ fn conditional_writes(store: &Store) {
                 etag,
                 meta: ObjectMeta::default(),
                 part_sizes: Vec::new(),
+                acl: "private".into(),
             },
             &cond,
         )
@@ -320,9 +362,11 @@ fn conditional_writes(store: &Store) {
 }
 
 fn repeated_completion(store: &Store) {
-    store.create_bucket("rc", "owner", "us-east-1").expect("create");
+    store
+        .create_bucket("rc", "owner", "us-east-1", "private")
+        .expect("create");
     let up = store
-        .create_upload("rc", "k", ObjectMeta::default(), "owner")
+        .create_upload("rc", "k", ObjectMeta::default(), "private", "owner")
         .expect("upload");
     let part = store.put_part(&up, 1, &write(store, b"only part")).expect("part");
     let rec = store
@@ -363,6 +407,7 @@ suite!(
     copy,
     cors_configurations,
     conditional_writes,
+    acls_and_policies,
     repeated_completion
 );
 
@@ -371,7 +416,9 @@ fn sled_store_survives_reopen_and_sweeps_leftovers() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let store = Store::open_dir(dir.path()).expect("open");
-        store.create_bucket("p", "owner", "us-east-1").expect("create");
+        store
+            .create_bucket("p", "owner", "us-east-1", "private")
+            .expect("create");
         put(&store, "p", "kept", b"persisted bytes");
         let cors = s3cors_cors::CorsConfiguration {
             rules: vec![s3cors_cors::CorsRule {
