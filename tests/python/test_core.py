@@ -493,3 +493,84 @@ def test_list_objects_v1_url_encoding_leaves_prefix_plain(server):
     raw = server.signed("GET", "/v1enc?encoding-type=url&prefix=a%20b%2F&delimiter=%2F").text
     assert "<Prefix>a b/</Prefix>" in raw
     assert "<Key>a%20b/c</Key>" in raw
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "SHA1", "SHA256"])
+def test_flexible_checksums_are_verified_stored_and_returned(s3, algorithm):
+    s3.create_bucket(Bucket="sums")
+    put = s3.put_object(Bucket="sums", Key="k", Body=b"checksummed body", ChecksumAlgorithm=algorithm)
+    value = put[f"Checksum{algorithm}"]
+    head = s3.head_object(Bucket="sums", Key="k", ChecksumMode="ENABLED")
+    assert head[f"Checksum{algorithm}"] == value
+    assert head["ChecksumType"] == "FULL_OBJECT"
+    got = s3.get_object(Bucket="sums", Key="k", ChecksumMode="ENABLED")
+    assert got[f"Checksum{algorithm}"] == value and got["Body"].read() == b"checksummed body"
+    attrs = s3.get_object_attributes(Bucket="sums", Key="k", ObjectAttributes=["ETag", "Checksum", "ObjectSize"])
+    assert attrs["Checksum"][f"Checksum{algorithm}"] == value
+    assert attrs["ObjectSize"] == 16 and attrs["ETag"] == put["ETag"].strip('"')
+    assert "ChecksumCRC32" not in s3.head_object(Bucket="sums", Key="k"), "only with ChecksumMode ENABLED"
+
+
+def test_default_checksum_and_mismatch(server, s3):
+    import base64
+    import hashlib
+
+    s3.create_bucket(Bucket="sums2")
+    # A client that sends no checksum still gets one: CRC64NVME, as S3 computes by default.
+    assert server.signed("PUT", "/sums2/plain", body=b"x").status_code == 200
+    assert "ChecksumCRC64NVME" in s3.head_object(Bucket="sums2", Key="plain", ChecksumMode="ENABLED")
+    wrong = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="sums2", Key="bad", Body=b"data", ChecksumSHA256=wrong)
+    assert error_code(e) == "BadDigest"
+    assert e.value.response["Error"]["Message"] == "The SHA256 you specified did not match the calculated checksum."
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="sums2", Key="bad")
+
+
+def test_multipart_checksums_composite_and_full_object(s3):
+    import base64
+    import hashlib
+
+    s3.create_bucket(Bucket="mpsums")
+    p1, p2 = os.urandom(5 * 1024 * 1024), b"last"
+    up = s3.create_multipart_upload(Bucket="mpsums", Key="c", ChecksumAlgorithm="SHA256")
+    assert up["ChecksumAlgorithm"] == "SHA256"
+    parts = []
+    for n, body in [(1, p1), (2, p2)]:
+        r = s3.upload_part(Bucket="mpsums", Key="c", UploadId=up["UploadId"], PartNumber=n, Body=body,
+                           ChecksumAlgorithm="SHA256")
+        parts.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]})
+    listed = s3.list_parts(Bucket="mpsums", Key="c", UploadId=up["UploadId"])["Parts"]
+    assert [p["ChecksumSHA256"] for p in listed] == [p["ChecksumSHA256"] for p in parts]
+    done = s3.complete_multipart_upload(Bucket="mpsums", Key="c", UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": parts})
+    composite = hashlib.sha256(hashlib.sha256(p1).digest() + hashlib.sha256(p2).digest()).digest()
+    assert done["ChecksumSHA256"] == base64.b64encode(composite).decode() + "-2"
+    head = s3.head_object(Bucket="mpsums", Key="c", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == done["ChecksumSHA256"] and head["ChecksumType"] == "COMPOSITE"
+
+
+def test_sigv2_signed_requests_from_botocore(server):
+    """botocore's SigV2 (HmacV1) signer, which signs a bucket-only resource as `/bucket/`."""
+    import boto3
+    from botocore.config import Config
+
+    v2 = boto3.client(
+        "s3", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id="s3cors", aws_secret_access_key="s3cors-secret",
+        config=Config(signature_version="s3", retries={"max_attempts": 1}),
+    )
+    v2.create_bucket(Bucket="sigv2-bucket")
+    v2.put_object(Bucket="sigv2-bucket", Key="k", Body=b"v")
+    assert [o["Key"] for o in v2.list_objects(Bucket="sigv2-bucket")["Contents"]] == ["k"]
+    v2.head_bucket(Bucket="sigv2-bucket")
+    assert v2.get_object(Bucket="sigv2-bucket", Key="k")["Body"].read() == b"v"
+    wrong = boto3.client(
+        "s3", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id="s3cors", aws_secret_access_key="wrong",
+        config=Config(signature_version="s3", retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as e:
+        wrong.list_objects(Bucket="sigv2-bucket")
+    assert error_code(e) == "SignatureDoesNotMatch"

@@ -333,7 +333,35 @@ const V2_SUBRESOURCES: &[&str] = &[
     "website",
 ];
 
-fn sigv2_string_to_sign(req: &SignedRequest<'_>, date_line: &str) -> String {
+/// Verifies a SigV2 signature. A bucket-only resource is accepted as `/bucket` and as `/bucket/`
+/// (botocore signs the latter); on failure, the string to sign of the first form.
+fn sigv2_verify(
+    secret: &str,
+    req: &SignedRequest<'_>,
+    date_line: &str,
+    provided: &str,
+) -> Result<(), String> {
+    let path = match req.vhost_bucket {
+        Some(b) => format!("/{b}{}", req.raw_path),
+        None => req.raw_path.to_owned(),
+    };
+    let bucket_only = path.len() > 1 && !path[1..].trim_end_matches('/').contains('/');
+    let mut forms = vec![path.clone()];
+    if bucket_only {
+        let trimmed = path.trim_end_matches('/');
+        forms = vec![trimmed.to_owned(), format!("{trimmed}/")];
+    }
+    let first = sigv2_string_to_sign(req, date_line, &forms[0]);
+    for form in &forms {
+        let sts = sigv2_string_to_sign(req, date_line, form);
+        if sigv4::signatures_equal(&sigv2_sign(secret, &sts), provided) {
+            return Ok(());
+        }
+    }
+    Err(first)
+}
+
+fn sigv2_string_to_sign(req: &SignedRequest<'_>, date_line: &str, path: &str) -> String {
     let mut amz: Vec<(String, String)> = req
         .headers
         .iter()
@@ -356,10 +384,7 @@ fn sigv2_string_to_sign(req: &SignedRequest<'_>, date_line: &str) -> String {
             _ => merged.push((k, v)),
         }
     }
-    let mut resource = match req.vhost_bucket {
-        Some(b) => format!("/{b}{}", req.raw_path),
-        None => req.raw_path.to_owned(),
-    };
+    let mut resource = path.to_owned();
     let mut subs: Vec<(&str, &str)> = req
         .query
         .pairs()
@@ -417,8 +442,7 @@ fn sigv2_header(
     let t =
         t.ok_or_else(|| access_denied("AWS authentication requires a valid Date or x-amz-date header"))?;
     check_skew(t, date_line, now)?;
-    let sts = sigv2_string_to_sign(req, date_line);
-    if !sigv4::signatures_equal(&sigv2_sign(&acct.secret_access_key, &sts), signature) {
+    if let Err(sts) = sigv2_verify(&acct.secret_access_key, req, date_line, signature) {
         return Err(mismatch(akid, &sts, signature, None));
     }
     Ok(Authenticated {
@@ -451,8 +475,7 @@ fn sigv2_query(config: &Config, req: &SignedRequest<'_>, now: SystemTime) -> Res
             )
             .with_element("ServerTime", s3cors_proto::http::iso8601(now)));
     }
-    let sts = sigv2_string_to_sign(req, expires);
-    if !sigv4::signatures_equal(&sigv2_sign(&acct.secret_access_key, &sts), signature) {
+    if let Err(sts) = sigv2_verify(&acct.secret_access_key, req, expires, signature) {
         return Err(mismatch(akid, &sts, signature, None));
     }
     Ok(Authenticated {

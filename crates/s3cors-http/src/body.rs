@@ -153,9 +153,20 @@ struct Payload {
 }
 
 impl Payload {
-    fn new(headers: &HeaderMap, body: Body, signing: Option<&ChunkSigning>) -> Result<Payload, S3Error> {
+    /// `compute` is the checksum to compute when the request declares none.
+    fn new(
+        headers: &HeaderMap,
+        body: Body,
+        signing: Option<&ChunkSigning>,
+        compute: Option<ChecksumAlgorithm>,
+    ) -> Result<Payload, S3Error> {
         let integrity = integrity(headers)?;
-        let algo = integrity.checksum.as_ref().map(|(a, _)| *a).or(integrity.trailer);
+        let algo = integrity
+            .checksum
+            .as_ref()
+            .map(|(a, _)| *a)
+            .or(integrity.trailer)
+            .or(compute);
         let declared_sha = header(headers, "x-amz-content-sha256")
             .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|v| (v.to_ascii_lowercase(), Sha256::new()));
@@ -244,8 +255,8 @@ impl Payload {
         }
     }
 
-    /// Checks every declared digest; returns the MD5.
-    fn verify(self) -> Result<[u8; 16], S3Error> {
+    /// Checks every declared digest; returns the MD5 and the flexible checksum computed.
+    fn verify(self) -> Result<([u8; 16], Option<(ChecksumAlgorithm, Vec<u8>)>), S3Error> {
         if let Some((claimed, hash)) = self.content_sha256 {
             let computed = hex::encode(hash.finalize());
             if computed != claimed {
@@ -262,29 +273,33 @@ impl Payload {
                 .with_element("ExpectedDigest", b64(&expected))
                 .with_element("CalculatedDigest", b64(&md5)));
         }
-        if let Some((algo, hasher)) = self.checksum {
-            let expected = match self.integrity.checksum {
-                Some((_, expected)) => expected,
-                None => {
-                    let value = self
-                        .trailers
-                        .iter()
-                        .find(|(n, _)| n == algo.header())
-                        .map(|(_, v)| v.as_str())
-                        .ok_or_else(|| {
-                            S3Error::with_message(
-                                S3ErrorCode::InvalidRequest,
-                                format!("The {} trailer was not found.", algo.header()),
-                            )
-                        })?;
-                    algo.decode(value)?
-                }
-            };
-            if hasher.finish() != expected {
-                return Err(algo.mismatch());
+        let Some((algo, hasher)) = self.checksum else {
+            return Ok((md5, None));
+        };
+        let digest = hasher.finish();
+        let declared_trailer = self.integrity.trailer == Some(algo);
+        let expected = match self.integrity.checksum {
+            Some((_, expected)) => Some(expected),
+            None if declared_trailer => {
+                let value = self
+                    .trailers
+                    .iter()
+                    .find(|(n, _)| n == algo.header())
+                    .map(|(_, v)| v.as_str())
+                    .ok_or_else(|| {
+                        S3Error::with_message(
+                            S3ErrorCode::InvalidRequest,
+                            format!("The {} trailer was not found.", algo.header()),
+                        )
+                    })?;
+                Some(algo.decode(value)?)
             }
+            None => None,
+        };
+        if expected.is_some_and(|e| e != digest) {
+            return Err(algo.mismatch());
         }
-        Ok(md5)
+        Ok((md5, Some((algo, digest))))
     }
 }
 
@@ -308,6 +323,7 @@ pub async fn ingest(
     body: Body,
     max: u64,
     signing: Option<&ChunkSigning>,
+    compute: Option<ChecksumAlgorithm>,
 ) -> Result<WrittenBlob, S3Error> {
     let declared =
         declared_length(headers)?.ok_or_else(|| S3Error::new(S3ErrorCode::MissingContentLength))?;
@@ -316,7 +332,7 @@ pub async fn ingest(
             .with_element("ProposedSize", declared.to_string())
             .with_element("MaxSizeAllowed", max.to_string()));
     }
-    let mut payload = Payload::new(headers, body, signing)?;
+    let mut payload = Payload::new(headers, body, signing, compute)?;
     let mut writer = store.create_blob().map_err(internal)?;
     let mut pending: Vec<Bytes> = Vec::new();
     let mut pending_len = 0usize;
@@ -335,13 +351,18 @@ pub async fn ingest(
         return Err(incomplete());
     }
     let size = payload.size;
-    let md5 = payload.verify()?;
+    let (md5, checksum) = payload.verify()?;
     let writer = flush(writer, pending).await?;
     let id = tokio::task::spawn_blocking(move || writer.commit())
         .await
         .map_err(internal)?
         .map_err(internal)?;
-    Ok(WrittenBlob { id, size, md5 })
+    Ok(WrittenBlob {
+        id,
+        size,
+        md5,
+        checksum,
+    })
 }
 
 /// What a small body must carry.
@@ -367,7 +388,7 @@ pub async fn read_small(
     if declared_length(headers)?.is_some_and(|n| n > limit as u64) {
         return Err(too_big());
     }
-    let mut payload = Payload::new(headers, body, signing)?;
+    let mut payload = Payload::new(headers, body, signing, None)?;
     let mut out = Vec::new();
     while let Some(data) = payload.next().await? {
         if out.len() + data.len() > limit {

@@ -5,9 +5,10 @@
 use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
+use s3cors_proto::checksum::ChecksumAlgorithm;
 use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
-use s3cors_store::UploadRecord;
+use s3cors_store::{StoredChecksum, UploadRecord};
 
 use crate::body::{Checksum, MAX_SINGLE_PUT, ingest, read_small};
 use crate::meta;
@@ -38,25 +39,91 @@ pub(crate) async fn create(ctx: &Ctx) -> Result<Response, S3Error> {
     let meta = meta::from_headers(&ctx.headers)?;
     let store = ctx.app.store.clone();
     let acl = crate::acl::acl_header(ctx)?;
+    let checksum = upload_checksum(ctx)?;
     let (bucket, key, owner) = (ctx.bucket.clone(), ctx.key.clone(), ctx.account());
-    let rec = blocking(move || Ok(store.create_upload(&bucket, &key, meta, acl.as_str(), &owner)?)).await?;
+    let rec =
+        blocking(move || Ok(store.create_upload(&bucket, &key, meta, acl.as_str(), &owner, checksum)?))
+            .await?;
     let mut w = XmlWriter::new();
     w.start_root("InitiateMultipartUploadResult");
     w.elem("Bucket", &ctx.bucket);
     w.elem("Key", &ctx.key);
     w.elem("UploadId", &rec.upload_id);
     w.end("InitiateMultipartUploadResult");
-    Ok(response::xml(w.finish()))
+    let mut resp = response::xml(w.finish());
+    if let Some((algo, full)) = checksum {
+        set_header(&mut resp, "x-amz-checksum-algorithm", algo.name());
+        set_header(
+            &mut resp,
+            "x-amz-checksum-type",
+            if full { "FULL_OBJECT" } else { "COMPOSITE" },
+        );
+    }
+    Ok(resp)
+}
+
+/// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload. CRC64NVME is always
+/// full-object; SHA1 and SHA256 cannot be (`InvalidRequest`, as S3 answers).
+fn upload_checksum(ctx: &Ctx) -> Result<Option<(ChecksumAlgorithm, bool)>, S3Error> {
+    let Some(name) = ctx.header("x-amz-checksum-algorithm") else {
+        return Ok(None);
+    };
+    let algo = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+        S3Error::invalid_argument(
+            "Checksum algorithm provided is unsupported.",
+            "x-amz-checksum-algorithm",
+            name,
+        )
+    })?;
+    let full = match ctx.header("x-amz-checksum-type") {
+        None => algo == ChecksumAlgorithm::Crc64Nvme,
+        Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => true,
+        Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => false,
+        Some(t) => {
+            return Err(S3Error::invalid_argument(
+                "Value for x-amz-checksum-type header is invalid.",
+                "x-amz-checksum-type",
+                t,
+            ));
+        }
+    };
+    if full && matches!(algo, ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256)
+        || !full && algo == ChecksumAlgorithm::Crc64Nvme
+    {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            format!(
+                "The {} checksum algorithm does not support this checksum type.",
+                algo.name()
+            ),
+        ));
+    }
+    Ok(Some((algo, full)))
 }
 
 pub(crate) async fn upload_part(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let number = part_number(ctx)?;
     let up = upload(ctx)?;
     let store = ctx.app.store.clone();
-    let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT, ctx.chunks.as_ref()).await?;
+    let algo = up
+        .checksum_algorithm
+        .as_deref()
+        .and_then(ChecksumAlgorithm::from_name);
+    let blob = ingest(
+        &store,
+        &ctx.headers,
+        body,
+        MAX_SINGLE_PUT,
+        ctx.chunks.as_ref(),
+        algo,
+    )
+    .await?;
     let part = blocking(move || Ok(store.put_part(&up, number, &blob)?)).await?;
     let mut resp = response::empty(StatusCode::OK);
     set_header(&mut resp, "etag", &part.etag());
+    if let (Some(a), Some(c)) = (algo, &part.checksum) {
+        set_header(&mut resp, a.header(), c);
+    }
     Ok(resp)
 }
 
@@ -97,8 +164,12 @@ pub(crate) async fn upload_part_copy(ctx: &Ctx) -> Result<Response, S3Error> {
         .map(|r| copy_range(r, src.size))
         .transpose()?;
     let store = ctx.app.store.clone();
+    let algo = up
+        .checksum_algorithm
+        .as_deref()
+        .and_then(ChecksumAlgorithm::from_name);
     let part = blocking(move || {
-        let blob = store.copy_blob(&src.blob, range)?;
+        let blob = store.copy_blob(&src.blob, range, algo)?;
         Ok(store.put_part(&up, number, &blob)?)
     })
     .await?;
@@ -121,7 +192,7 @@ pub(crate) async fn complete(ctx: &Ctx, body: Body) -> Result<Response, S3Error>
             // A repeated CompleteMultipartUpload answers as the first one did.
             let id = ctx.query.get("uploadId").unwrap_or("");
             return match ctx.app.store.completed_upload(&ctx.bucket, &ctx.key, id)? {
-                Some(done) => Ok(complete_result(ctx, &done.etag)),
+                Some(done) => Ok(complete_result(ctx, &done.etag, None)),
                 None => Err(e),
             };
         }
@@ -139,10 +210,10 @@ pub(crate) async fn complete(ctx: &Ctx, body: Body) -> Result<Response, S3Error>
     let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let store = ctx.app.store.clone();
     let rec = blocking(move || Ok(store.complete_upload(&up, &listed, &cond)?)).await?;
-    Ok(complete_result(ctx, &rec.etag))
+    Ok(complete_result(ctx, &rec.etag, rec.checksum.as_ref()))
 }
 
-fn complete_result(ctx: &Ctx, etag: &str) -> Response {
+fn complete_result(ctx: &Ctx, etag: &str, checksum: Option<&StoredChecksum>) -> Response {
     let mut w = XmlWriter::new();
     w.start_root("CompleteMultipartUploadResult");
     let host = ctx.header("host").unwrap_or("localhost");
@@ -150,6 +221,13 @@ fn complete_result(ctx: &Ctx, etag: &str) -> Response {
     w.elem("Bucket", &ctx.bucket);
     w.elem("Key", &ctx.key);
     w.elem("ETag", etag);
+    if let Some(c) = checksum {
+        w.elem(&format!("Checksum{}", c.algorithm), &c.value);
+        w.elem(
+            "ChecksumType",
+            if c.full_object { "FULL_OBJECT" } else { "COMPOSITE" },
+        );
+    }
     w.end("CompleteMultipartUploadResult");
     response::xml(w.finish())
 }
@@ -219,6 +297,9 @@ pub(crate) fn list_parts(ctx: &Ctx) -> Result<Response, S3Error> {
         );
         w.elem("ETag", &p.etag());
         w.elem("Size", &p.size.to_string());
+        if let (Some(a), Some(c)) = (&up.checksum_algorithm, &p.checksum) {
+            w.elem(&format!("Checksum{a}"), c);
+        }
         w.end("Part");
     }
     w.end("ListPartsResult");

@@ -5,12 +5,13 @@
 use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
+use s3cors_proto::checksum::ChecksumAlgorithm;
 use s3cors_proto::http::{
     ByteRange, Conditions, Precondition, evaluate_conditions, evaluate_copy_conditions, parse_range,
 };
 use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
-use s3cors_store::{BlobReader, NewObject, ObjectRecord, WriteCondition};
+use s3cors_store::{BlobReader, NewObject, ObjectRecord, StoredChecksum, WriteCondition};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -25,20 +26,55 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     store.bucket(&ctx.bucket)?;
     let cond = write_condition(ctx)?;
     let acl = crate::acl::acl_header(ctx)?.as_str().to_owned();
-    let blob = ingest(&store, &ctx.headers, body, MAX_SINGLE_PUT, ctx.chunks.as_ref()).await?;
+    // Every new object gets a checksum: the one the client sent, else CRC64NVME, as S3 does.
+    let blob = ingest(
+        &store,
+        &ctx.headers,
+        body,
+        MAX_SINGLE_PUT,
+        ctx.chunks.as_ref(),
+        Some(ChecksumAlgorithm::Crc64Nvme),
+    )
+    .await?;
     let etag = s3cors_proto::etag_of(&blob.md5);
+    let checksum = full_object_checksum(&blob.checksum);
     let new = NewObject {
         blob,
         etag,
         meta,
         part_sizes: Vec::new(),
         acl,
+        checksum,
     };
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let rec = blocking(move || Ok(store.put_object(&bucket, &key, new, &cond)?)).await?;
     let mut resp = response::empty(StatusCode::OK);
     set_header(&mut resp, "etag", &rec.etag);
+    if let Some(c) = &rec.checksum {
+        checksum_headers(&mut resp, c);
+    }
     Ok(resp)
+}
+
+/// A checksum computed over a whole body, as stored.
+pub(crate) fn full_object_checksum(c: &Option<(ChecksumAlgorithm, Vec<u8>)>) -> Option<StoredChecksum> {
+    c.as_ref().map(|(a, d)| StoredChecksum {
+        algorithm: a.name().to_owned(),
+        value: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, d),
+        full_object: true,
+    })
+}
+
+/// `x-amz-checksum-ALGO` and `x-amz-checksum-type`.
+pub(crate) fn checksum_headers(resp: &mut Response, c: &StoredChecksum) {
+    if let Some(a) = ChecksumAlgorithm::from_name(&c.algorithm) {
+        set_header(resp, a.header(), &c.value);
+        set_header(
+            resp,
+            "x-amz-checksum-type",
+            if c.full_object { "FULL_OBJECT" } else { "COMPOSITE" },
+        );
+    }
 }
 
 /// `If-Match` / `If-None-Match` on a write (PutObject, CompleteMultipartUpload). S3 supports only `*`
@@ -178,6 +214,15 @@ pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
     validators(&mut resp, &rec);
     set_header(&mut resp, "accept-ranges", "bytes");
     meta::apply(&mut resp, &rec.meta, &ctx.query);
+    let whole = range.is_none() && !ctx.query.has("partNumber");
+    if whole
+        && ctx
+            .header("x-amz-checksum-mode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
+        && let Some(c) = &rec.checksum
+    {
+        checksum_headers(&mut resp, c);
+    }
     if !rec.part_sizes.is_empty() {
         set_header(
             &mut resp,
@@ -344,7 +389,15 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
     let store = ctx.app.store.clone();
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let rec = blocking(move || {
-        let blob = store.copy_blob(&src.blob, None)?;
+        // The copy keeps the source's algorithm when it covers the whole object, else CRC64NVME.
+        let algo = src
+            .checksum
+            .as_ref()
+            .filter(|c| c.full_object)
+            .and_then(|c| ChecksumAlgorithm::from_name(&c.algorithm))
+            .unwrap_or(ChecksumAlgorithm::Crc64Nvme);
+        let blob = store.copy_blob(&src.blob, None, Some(algo))?;
+        let checksum = full_object_checksum(&blob.checksum);
         let etag = s3cors_proto::etag_of(&blob.md5);
         let new = NewObject {
             blob,
@@ -352,6 +405,7 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
             meta,
             part_sizes: Vec::new(),
             acl,
+            checksum,
         };
         Ok(store.put_object(&bucket, &key, new, &WriteCondition::default())?)
     })
@@ -362,4 +416,67 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
     w.elem("ETag", &rec.etag);
     w.end("CopyObjectResult");
     Ok(response::xml(w.finish()))
+}
+
+/// GetObjectAttributes (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html>):
+/// the attributes named in `x-amz-object-attributes`.
+pub(crate) fn attributes(ctx: &Ctx) -> Result<Response, S3Error> {
+    let wanted: Vec<String> = ctx
+        .header("x-amz-object-attributes")
+        .unwrap_or("")
+        .split(',')
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Invalid attribute name specified.",
+        ));
+    }
+    const KNOWN: [&str; 5] = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
+    if let Some(bad) = wanted.iter().find(|w| !KNOWN.contains(&w.as_str())) {
+        return Err(S3Error::invalid_argument(
+            "Invalid attribute name specified.",
+            "x-amz-object-attributes",
+            bad,
+        ));
+    }
+    let rec = ctx.app.store.object(&ctx.bucket, &ctx.key)?;
+    let has = |a: &str| wanted.iter().any(|w| w == a);
+    let mut w = XmlWriter::new();
+    w.start_root("GetObjectAttributesResponse");
+    if has("ETag") {
+        w.elem("ETag", rec.etag.trim_matches('"'));
+    }
+    if has("Checksum")
+        && let Some(c) = &rec.checksum
+    {
+        w.start("Checksum");
+        w.elem(&format!("Checksum{}", c.algorithm), &c.value);
+        w.elem(
+            "ChecksumType",
+            if c.full_object { "FULL_OBJECT" } else { "COMPOSITE" },
+        );
+        w.end("Checksum");
+    }
+    if has("ObjectParts") && !rec.part_sizes.is_empty() {
+        w.start("ObjectParts");
+        w.elem("TotalPartsCount", &rec.part_sizes.len().to_string());
+        w.end("ObjectParts");
+    }
+    if has("StorageClass") {
+        w.elem("StorageClass", "STANDARD");
+    }
+    if has("ObjectSize") {
+        w.elem("ObjectSize", &rec.size.to_string());
+    }
+    w.end("GetObjectAttributesResponse");
+    let mut resp = response::xml(w.finish());
+    set_header(
+        &mut resp,
+        "last-modified",
+        &s3cors_proto::http::http_date(rec.modified()),
+    );
+    Ok(resp)
 }

@@ -210,6 +210,7 @@ async fn route(op: Op, ctx: Ctx, body: Body) -> Result<Response, S3Error> {
         Op::GetBucketAcl => acl::get_bucket_acl(&ctx),
         Op::PutBucketAcl => acl::put_bucket_acl(&ctx, body).await,
         Op::GetObjectAcl => acl::get_object_acl(&ctx),
+        Op::GetObjectAttributes => object::attributes(&ctx),
         Op::PutObjectAcl => acl::put_object_acl(&ctx, body).await,
         Op::GetBucketPolicy => acl::get_policy(&ctx),
         Op::PutBucketPolicy => acl::put_policy(&ctx, body).await,

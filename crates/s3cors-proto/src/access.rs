@@ -32,6 +32,7 @@ pub fn action(op: Op) -> &'static str {
         DeleteBucketPolicy => "s3:DeleteBucketPolicy",
         GetObject | HeadObject => "s3:GetObject",
         GetObjectAcl => "s3:GetObjectAcl",
+        GetObjectAttributes => "s3:GetObjectAttributes",
         PutObjectAcl => "s3:PutObjectAcl",
         PutObject
         | PostObject

@@ -57,6 +57,13 @@ impl ChecksumAlgorithm {
         }
     }
 
+    /// The algorithm of an upper-case name (`CRC32`), as in `x-amz-checksum-algorithm`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
     /// The algorithm a header name names.
     pub fn from_header(name: &str) -> Option<Self> {
         Self::ALL

@@ -33,6 +33,7 @@ pub enum Op {
     DeleteBucketPolicy,
     GetObjectAcl,
     PutObjectAcl,
+    GetObjectAttributes,
     PostObject,
     PutObject,
     CopyObject,
@@ -76,6 +77,7 @@ impl Op {
             DeleteBucketPolicy => "DeleteBucketPolicy",
             GetObjectAcl => "GetObjectAcl",
             PutObjectAcl => "PutObjectAcl",
+            GetObjectAttributes => "GetObjectAttributes",
             PostObject => "PostObject",
             PutObject => "PutObject",
             CopyObject => "CopyObject",
@@ -156,7 +158,6 @@ const UNIMPLEMENTED_BUCKET_SUBRESOURCES: &[&str] = &[
 
 /// Object sub-resources S3 knows but s3cors does not implement.
 const UNIMPLEMENTED_OBJECT_SUBRESOURCES: &[&str] = &[
-    "attributes",
     "legal-hold",
     "renameObject",
     "restore",
@@ -294,6 +295,13 @@ fn bucket_op(method: &str, q: &Query) -> Result<Op, S3Error> {
 fn object_op(method: &str, q: &Query, copy_source: bool) -> Result<Op, S3Error> {
     if let Some(sub) = UNIMPLEMENTED_OBJECT_SUBRESOURCES.iter().find(|s| q.has(s)) {
         return Ok(Op::NotImplemented(sub));
+    }
+    if q.has("attributes") {
+        return if method == "GET" {
+            Ok(Op::GetObjectAttributes)
+        } else {
+            Err(method_not_allowed())
+        };
     }
     if q.has("acl") {
         return match method {

@@ -15,5 +15,7 @@ mod store;
 pub use blob::{BlobReader, BlobWriter};
 pub use error::{Result, StoreError};
 pub use list::{ListParams, Listed, Page};
-pub use record::{BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, UploadRecord};
+pub use record::{
+    BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, StoredChecksum, UploadRecord,
+};
 pub use store::{MIN_PART_SIZE, NewObject, Store, UploadPage, WriteCondition, WrittenBlob};

@@ -95,6 +95,20 @@ pub struct ObjectRecord {
     pub part_sizes: Vec<u64>,
     /// The canned ACL.
     pub acl: String,
+    /// The object's checksum.
+    pub checksum: Option<StoredChecksum>,
+}
+
+/// A flexible checksum as S3 keeps it: the algorithm (`CRC32`, …), the base64 value (with `-N` for a
+/// composite checksum of N parts) and whether it covers the whole object or is composed of parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChecksum {
+    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
+    pub algorithm: String,
+    /// Base64 digest, `-N` suffixed when composite.
+    pub value: String,
+    /// `FULL_OBJECT` rather than `COMPOSITE`.
+    pub full_object: bool,
 }
 
 impl ObjectRecord {
@@ -119,6 +133,10 @@ pub struct UploadRecord {
     pub meta: ObjectMeta,
     /// The canned ACL for the final object.
     pub acl: String,
+    /// The checksum algorithm the upload was created with (`x-amz-checksum-algorithm`).
+    pub checksum_algorithm: Option<String>,
+    /// `x-amz-checksum-type: FULL_OBJECT` rather than `COMPOSITE`.
+    pub checksum_full_object: bool,
     /// Initiating account.
     pub owner: String,
 }
@@ -148,6 +166,8 @@ pub struct PartRecord {
     pub md5: [u8; 16],
     /// Upload time, ms since the epoch.
     pub modified_ms: u64,
+    /// The part's digest in the upload's checksum algorithm, base64.
+    pub checksum: Option<String>,
 }
 
 impl PartRecord {

@@ -25,6 +25,7 @@ use std::time::SystemTime;
 use md5::{Digest, Md5};
 use parking_lot::{Mutex, RwLock};
 use s3cors_cors::CorsConfiguration;
+use s3cors_proto::checksum::ChecksumAlgorithm;
 use s3cors_proto::{S3Error, S3ErrorCode};
 
 use crate::blob::{BlobReader, BlobWriter, Blobs, FileBlobs, MemBlobs};
@@ -32,7 +33,7 @@ use crate::error::{Result, StoreError};
 use crate::kv::{Batch, Kv, MemKv, SledKv};
 use crate::list::{self, ListParams, Listed, Page};
 use crate::record::{
-    self, BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, UploadRecord,
+    self, BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, StoredChecksum, UploadRecord,
 };
 
 /// The smallest size of a part that is not the last one.
@@ -116,6 +117,12 @@ pub struct WrittenBlob {
     pub size: u64,
     /// Binary MD5.
     pub md5: [u8; 16],
+    /// The flexible checksum computed while writing, if one was.
+    pub checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
 }
 
 /// A new object's bytes and attributes.
@@ -131,6 +138,8 @@ pub struct NewObject {
     pub part_sizes: Vec<u64>,
     /// The canned ACL.
     pub acl: String,
+    /// The checksum.
+    pub checksum: Option<StoredChecksum>,
 }
 
 /// Conditions on the object a write replaces (S3's conditional writes): `If-Match` and
@@ -432,13 +441,23 @@ impl Store {
         self.remove_blob(id);
     }
 
-    /// Copies `range` (inclusive, or the whole blob) of a blob into a new committed blob.
-    pub fn copy_blob(&self, src: &str, range: Option<(u64, u64)>) -> Result<WrittenBlob> {
+    /// Copies `range` (inclusive, or the whole blob) of a blob into a new committed blob, computing the
+    /// `checksum` algorithm's digest on the way.
+    pub fn copy_blob(
+        &self,
+        src: &str,
+        range: Option<(u64, u64)>,
+        checksum: Option<ChecksumAlgorithm>,
+    ) -> Result<WrittenBlob> {
         let mut out = self.blobs.create()?;
         let mut md5 = Md5::new();
         let mut size = 0u64;
+        let mut checksum = checksum.map(|a| (a, a.hasher()));
         let mut write = |chunk: &[u8]| -> Result<()> {
             md5.update(chunk);
+            if let Some((_, h)) = &mut checksum {
+                h.update(chunk);
+            }
             size += chunk.len() as u64;
             Ok(out.write(chunk)?)
         };
@@ -474,6 +493,7 @@ impl Store {
             id,
             size,
             md5: md5.finalize().into(),
+            checksum: checksum.map(|(a, h)| (a, h.finish())),
         })
     }
 
@@ -507,6 +527,7 @@ impl Store {
             meta: new.meta,
             part_sizes: new.part_sizes,
             acl: new.acl,
+            checksum: new.checksum,
         };
         let _buckets = self.bucket_lock.read();
         let old = {
@@ -577,6 +598,7 @@ impl Store {
         meta: ObjectMeta,
         acl: &str,
         owner: &str,
+        checksum: Option<(ChecksumAlgorithm, bool)>,
     ) -> Result<UploadRecord> {
         let _buckets = self.bucket_lock.read();
         self.bucket(bucket)?;
@@ -590,6 +612,8 @@ impl Store {
             meta,
             acl: acl.to_owned(),
             owner: owner.to_owned(),
+            checksum_algorithm: checksum.map(|(a, _)| a.name().to_owned()),
+            checksum_full_object: checksum.is_some_and(|(_, full)| full),
         };
         let mut batch = Batch::default();
         batch.put(upload_key(bucket, key, &rec.upload_id), record::encode(&rec));
@@ -616,6 +640,7 @@ impl Store {
             size: blob.size,
             md5: blob.md5,
             modified_ms: now_ms(),
+            checksum: blob.checksum.as_ref().map(|(_, d)| b64(d)),
         };
         let old = {
             let _key = self.key_lock(&upload.bucket, &upload.key).lock();
@@ -696,12 +721,27 @@ impl Store {
                     .with_element("ETag", small.etag()),
             ));
         }
+        // The object's checksum: composed of the parts' checksums, or over the whole object (computed
+        // while concatenating; CRC64NVME when the upload named no algorithm, as S3 does by default).
+        let algorithm = upload
+            .checksum_algorithm
+            .as_deref()
+            .and_then(ChecksumAlgorithm::from_name);
+        let full_object =
+            algorithm.is_none_or(|a| upload.checksum_full_object || a == ChecksumAlgorithm::Crc64Nvme);
+        let mut whole = full_object.then(|| algorithm.unwrap_or(ChecksumAlgorithm::Crc64Nvme).hasher());
         // Concatenate the chosen parts into one blob.
         let mut out = self.blobs.create()?;
         let mut size = 0u64;
+        let mut write = |data: &[u8]| -> Result<()> {
+            if let Some(h) = &mut whole {
+                h.update(data);
+            }
+            Ok(out.write(data)?)
+        };
         for part in &chosen {
             match self.blobs.open(&part.blob)? {
-                BlobReader::Memory(b) => out.write(&b)?,
+                BlobReader::Memory(b) => write(&b)?,
                 BlobReader::File(mut f) => {
                     let mut buf = vec![0u8; 1024 * 1024];
                     loop {
@@ -709,12 +749,37 @@ impl Store {
                         if n == 0 {
                             break;
                         }
-                        out.write(&buf[..n])?;
+                        write(&buf[..n])?;
                     }
                 }
             }
             size += part.size;
         }
+        let checksum = match (whole, algorithm) {
+            (Some(h), a) => Some(StoredChecksum {
+                algorithm: a.unwrap_or(ChecksumAlgorithm::Crc64Nvme).name().to_owned(),
+                value: b64(&h.finish()),
+                full_object: true,
+            }),
+            (None, Some(a)) => {
+                let mut h = a.hasher();
+                for p in &chosen {
+                    let digest = p
+                        .checksum
+                        .as_deref()
+                        .map(|c| a.decode(c))
+                        .transpose()
+                        .map_err(StoreError::Rejected)?;
+                    h.update(&digest.unwrap_or_default());
+                }
+                Some(StoredChecksum {
+                    algorithm: a.name().to_owned(),
+                    value: format!("{}-{}", b64(&h.finish()), chosen.len()),
+                    full_object: false,
+                })
+            }
+            (None, None) => None,
+        };
         let id = out.commit()?;
         let etag = s3cors_proto::multipart_etag(chosen.iter().map(|p| &p.md5));
         let rec = ObjectRecord {
@@ -725,6 +790,7 @@ impl Store {
             meta: upload.meta.clone(),
             part_sizes: chosen.iter().map(|p| p.size).collect(),
             acl: upload.acl.clone(),
+            checksum,
         };
         let _buckets = self.bucket_lock.read();
         let old = {

@@ -16,6 +16,7 @@ fn write(store: &Store, data: &[u8]) -> WrittenBlob {
         id,
         size: data.len() as u64,
         md5: Md5::digest(data).into(),
+        checksum: None,
     }
 }
 
@@ -40,6 +41,7 @@ fn put(store: &Store, bucket: &str, key: &str, data: &[u8]) {
         meta: ObjectMeta::default(),
         part_sizes: Vec::new(),
         acl: "private".into(),
+        checksum: None,
     };
     store
         .put_object(bucket, key, new, &WriteCondition::default())
@@ -115,7 +117,8 @@ fn objects_overwrite_and_delete(store: &Store) {
                 etag: String::new(),
                 meta: ObjectMeta::default(),
                 part_sizes: Vec::new(),
-                acl: "private".into()
+                acl: "private".into(),
+                checksum: None,
             },
             &WriteCondition::default()
         ),
@@ -157,7 +160,7 @@ fn multipart(store: &Store) {
         .create_bucket("m", "owner", "us-east-1", "private")
         .expect("create");
     let up = store
-        .create_upload("m", "big", ObjectMeta::default(), "private", "owner")
+        .create_upload("m", "big", ObjectMeta::default(), "private", "owner", None)
         .expect("create upload");
     assert_eq!(store.upload("m", "big", &up.upload_id).expect("upload"), up);
     assert!(matches!(
@@ -218,7 +221,7 @@ fn multipart(store: &Store) {
     ));
     assert!(store.parts(&up.upload_id).expect("parts").is_empty());
     let up2 = store
-        .create_upload("m", "gone", ObjectMeta::default(), "private", "owner")
+        .create_upload("m", "gone", ObjectMeta::default(), "private", "owner", None)
         .expect("create upload");
     store.put_part(&up2, 1, &write(store, b"x")).expect("part");
     store.abort_upload(&up2).expect("abort");
@@ -234,10 +237,12 @@ fn copy(store: &Store) {
         .expect("create");
     put(store, "c", "src", b"0123456789");
     let src = store.object("c", "src").expect("src");
-    let part = store.copy_blob(&src.blob, Some((2, 5))).expect("copy range");
+    let part = store
+        .copy_blob(&src.blob, Some((2, 5)), None)
+        .expect("copy range");
     assert_eq!(part.size, 4);
     assert_eq!(part.md5, <[u8; 16]>::from(Md5::digest(b"2345")));
-    let whole = store.copy_blob(&src.blob, None).expect("copy");
+    let whole = store.copy_blob(&src.blob, None, None).expect("copy");
     assert_eq!(whole.size, 10);
 }
 
@@ -317,6 +322,7 @@ fn conditional_writes(store: &Store) {
                 meta: ObjectMeta::default(),
                 part_sizes: Vec::new(),
                 acl: "private".into(),
+                checksum: None,
             },
             &cond,
         )
@@ -361,12 +367,80 @@ fn conditional_writes(store: &Store) {
     );
 }
 
+fn multipart_checksums(store: &Store) {
+    use s3cors_proto::checksum::ChecksumAlgorithm;
+    store
+        .create_bucket("ck", "owner", "us-east-1", "private")
+        .expect("create");
+    let digest = |a: ChecksumAlgorithm, data: &[u8]| {
+        let mut h = a.hasher();
+        h.update(data);
+        h.finish()
+    };
+    let with_checksum = |data: &[u8], a: ChecksumAlgorithm| {
+        let mut b = write(store, data);
+        b.checksum = Some((a, digest(a, data)));
+        b
+    };
+    let part1 = vec![7u8; MIN_PART_SIZE as usize];
+    // Composite SHA-256: the digest of the parts' digests, then -N.
+    let up = store
+        .create_upload(
+            "ck",
+            "composite",
+            ObjectMeta::default(),
+            "private",
+            "owner",
+            Some((ChecksumAlgorithm::Sha256, false)),
+        )
+        .expect("upload");
+    let p1 = store
+        .put_part(&up, 1, &with_checksum(&part1, ChecksumAlgorithm::Sha256))
+        .expect("part");
+    let p2 = store
+        .put_part(&up, 2, &with_checksum(b"end", ChecksumAlgorithm::Sha256))
+        .expect("part");
+    let rec = store
+        .complete_upload(&up, &[(1, p1.etag()), (2, p2.etag())], &WriteCondition::default())
+        .expect("complete");
+    let mut both = digest(ChecksumAlgorithm::Sha256, &part1);
+    both.extend(digest(ChecksumAlgorithm::Sha256, b"end"));
+    let expected = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        digest(ChecksumAlgorithm::Sha256, &both),
+    );
+    let c = rec.checksum.expect("checksum");
+    assert_eq!(
+        (c.algorithm.as_str(), c.value, c.full_object),
+        ("SHA256", format!("{expected}-2"), false)
+    );
+    // No algorithm: CRC64NVME over the whole object, as S3 does by default.
+    let up = store
+        .create_upload("ck", "default", ObjectMeta::default(), "private", "owner", None)
+        .expect("upload");
+    let p1 = store.put_part(&up, 1, &write(store, &part1)).expect("part");
+    let p2 = store.put_part(&up, 2, &write(store, b"end")).expect("part");
+    let rec = store
+        .complete_upload(&up, &[(1, p1.etag()), (2, p2.etag())], &WriteCondition::default())
+        .expect("complete");
+    let whole = [part1.as_slice(), b"end"].concat();
+    let expected = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        digest(ChecksumAlgorithm::Crc64Nvme, &whole),
+    );
+    let c = rec.checksum.expect("checksum");
+    assert_eq!(
+        (c.algorithm.as_str(), c.value, c.full_object),
+        ("CRC64NVME", expected, true)
+    );
+}
+
 fn repeated_completion(store: &Store) {
     store
         .create_bucket("rc", "owner", "us-east-1", "private")
         .expect("create");
     let up = store
-        .create_upload("rc", "k", ObjectMeta::default(), "private", "owner")
+        .create_upload("rc", "k", ObjectMeta::default(), "private", "owner", None)
         .expect("upload");
     let part = store.put_part(&up, 1, &write(store, b"only part")).expect("part");
     let rec = store
@@ -408,7 +482,8 @@ suite!(
     cors_configurations,
     conditional_writes,
     acls_and_policies,
-    repeated_completion
+    repeated_completion,
+    multipart_checksums
 );
 
 #[test]
