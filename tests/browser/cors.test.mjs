@@ -20,6 +20,7 @@ import {
   HeadObjectCommand,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.S3CORS_BIN ?? path.join(here, "..", "..", "target", "debug", "s3cors");
@@ -196,6 +197,27 @@ test("R76: a multipart upload from the page completes when ETag is exposed, and 
   assert.equal(hidden.ok, true, hidden.error);
   assert.deepEqual(hidden.value.etags, [null, null], "without ExposeHeader ETag the page cannot read part ETags");
   await page.close();
+});
+
+test("R77: an HTML form upload (POST Object) works cross-origin under the bucket's CORS rules", async () => {
+  const { url, fields } = await createPresignedPost(s3, {
+    Bucket: "web",
+    Key: "forms/${filename}",
+    Conditions: [["starts-with", "$key", "forms/"], ["content-length-range", 1, 1024]],
+    Expires: 600,
+  });
+  const page = await openPage(allowed.origin);
+  const r = await page.evaluate(([u, f]) => window.s3cors.postForm(u, f, "note.txt", "posted from a form"), [url, fields]);
+  assert.equal(r.blocked, false, r.error);
+  assert.equal(r.status, 204);
+  assert.match(r.etag, /^"[0-9a-f]{32}"$/, "ETag is exposed to the page");
+  const back = await s3.send(new GetObjectCommand({ Bucket: "web", Key: "forms/note.txt" }));
+  assert.equal(await back.Body.transformToString(), "posted from a form");
+  await page.close();
+  const elsewhere = await openPage(other.origin);
+  const blocked = await elsewhere.evaluate(([u, f]) => window.s3cors.postForm(u, f, "x.txt", "x"), [url, fields]);
+  assert.equal(blocked.blocked, true, "the response is hidden from an origin no rule allows");
+  await elsewhere.close();
 });
 
 test("R39: after DeleteBucketCors the allowed origin is blocked too", async () => {

@@ -45,14 +45,19 @@ class Server:
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def client(self, addressing_style="path", **config):
+    def client(self, addressing_style="path", signature_version=None, **config):
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint if addressing_style == "path" else f"http://localhost:{self.port}",
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
             region_name="us-east-1",
-            config=Config(s3={"addressing_style": addressing_style}, retries={"max_attempts": 1}, **config),
+            config=Config(
+                s3={"addressing_style": addressing_style},
+                retries={"max_attempts": 1},
+                signature_version=signature_version,
+                **config,
+            ),
         )
 
     def resource(self):

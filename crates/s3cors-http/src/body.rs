@@ -365,6 +365,46 @@ pub async fn ingest(
     })
 }
 
+/// Streams the file of a form upload into a new committed blob: at most `max` bytes (more is
+/// `EntityTooLarge` at once), with MD5 and `algo`'s checksum computed on the way.
+pub(crate) async fn store_field(
+    store: &Arc<Store>,
+    field: &mut multer::Field<'_>,
+    max: u64,
+    algo: ChecksumAlgorithm,
+) -> Result<WrittenBlob, S3Error> {
+    let mut writer = store.create_blob().map_err(internal)?;
+    let (mut md5, mut hasher) = (Md5::new(), algo.hasher());
+    let (mut size, mut pending, mut pending_len) = (0u64, Vec::new(), 0usize);
+    while let Some(data) = field.chunk().await.map_err(|_| incomplete())? {
+        size += data.len() as u64;
+        if size > max {
+            return Err(S3Error::new(S3ErrorCode::EntityTooLarge)
+                .with_element("ProposedSize", size.to_string())
+                .with_element("MaxSizeAllowed", max.to_string()));
+        }
+        md5.update(&data);
+        hasher.update(&data);
+        pending_len += data.len();
+        pending.push(data);
+        if pending_len >= WRITE_BATCH {
+            writer = flush(writer, std::mem::take(&mut pending)).await?;
+            pending_len = 0;
+        }
+    }
+    let writer = flush(writer, pending).await?;
+    let id = tokio::task::spawn_blocking(move || writer.commit())
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    Ok(WrittenBlob {
+        id,
+        size,
+        md5: md5.finalize().into(),
+        checksum: Some((algo, hasher.finish())),
+    })
+}
+
 /// What a small body must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Checksum {

@@ -15,6 +15,7 @@ mod list;
 mod meta;
 mod multipart;
 mod object;
+mod post;
 pub mod response;
 mod service;
 

@@ -147,15 +147,18 @@ async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
         },
     };
     let auth = authenticate(&app.config, &signed, std::time::SystemTime::now()).map_err(fail)?;
-    crate::access::authorize(
-        &app.store,
-        &app.policies,
-        &auth.caller,
-        op,
-        ep.bucket.as_deref(),
-        ep.key.as_deref(),
-    )
-    .map_err(fail)?;
+    // A form upload carries its credentials in the form; it is authorised once they are read.
+    if op != Op::PostObject {
+        crate::access::authorize(
+            &app.store,
+            &app.policies,
+            &auth.caller,
+            op,
+            ep.bucket.as_deref(),
+            ep.key.as_deref(),
+        )
+        .map_err(fail)?;
+    }
     if let Some(bucket) = &ep.bucket
         && op != Op::CreateBucket
         && op != Op::ListBuckets
@@ -219,7 +222,8 @@ async fn route(op: Op, ctx: Ctx, body: Body) -> Result<Response, S3Error> {
         Op::GetBucketCors => cors::get(&ctx),
         Op::DeleteBucketCors => cors::delete(&ctx).await,
         // Preflights are answered by the CORS layer before routing.
-        Op::PostObject | Op::Preflight => Err(not_implemented(op.name())),
+        Op::PostObject => crate::post::post_object(&ctx, body).await,
+        Op::Preflight => Err(not_implemented(op.name())),
         Op::NotImplemented(what) => Err(not_implemented(what)),
     }
 }

@@ -33,14 +33,17 @@ pub enum S3ErrorCode {
     InvalidDigest,
     InvalidLocationConstraint,
     InvalidPart,
+    InvalidPolicyDocument,
     InvalidPartOrder,
     InvalidRange,
     InvalidRequest,
     InvalidURI,
     KeyTooLongError,
+    MalformedPOSTRequest,
     MalformedPolicy,
     MalformedXML,
     MaxMessageLengthExceeded,
+    MaxPostPreDataLengthExceededError,
     MetadataTooLarge,
     MethodNotAllowed,
     MissingContentLength,
@@ -84,14 +87,17 @@ impl S3ErrorCode {
             InvalidDigest => "InvalidDigest",
             InvalidLocationConstraint => "InvalidLocationConstraint",
             InvalidPart => "InvalidPart",
+            InvalidPolicyDocument => "InvalidPolicyDocument",
             InvalidPartOrder => "InvalidPartOrder",
             InvalidRange => "InvalidRange",
             InvalidRequest => "InvalidRequest",
             InvalidURI => "InvalidURI",
             KeyTooLongError => "KeyTooLongError",
+            MalformedPOSTRequest => "MalformedPOSTRequest",
             MalformedPolicy => "MalformedPolicy",
             MalformedXML => "MalformedXML",
             MaxMessageLengthExceeded => "MaxMessageLengthExceeded",
+            MaxPostPreDataLengthExceededError => "MaxPostPreDataLengthExceededError",
             MetadataTooLarge => "MetadataTooLarge",
             MethodNotAllowed => "MethodNotAllowed",
             MissingContentLength => "MissingContentLength",
@@ -141,11 +147,14 @@ impl S3ErrorCode {
             | InvalidDigest
             | InvalidLocationConstraint
             | InvalidPart
+            | InvalidPolicyDocument
             | InvalidPartOrder
             | InvalidRequest
             | InvalidURI
             | KeyTooLongError
+            | MalformedPOSTRequest
             | MalformedPolicy
+            | MaxPostPreDataLengthExceededError
             | MalformedXML
             | MaxMessageLengthExceeded
             | MetadataTooLarge
@@ -195,6 +204,9 @@ impl S3ErrorCode {
                 "One or more of the specified parts could not be found.  The part may not have been \
                  uploaded, or the specified entity tag may not match the part's entity tag."
             }
+            InvalidPolicyDocument => {
+                "The content of the form does not meet the conditions specified in the policy document."
+            }
             InvalidPartOrder => {
                 "The list of parts was not in ascending order. Parts must be ordered by part number."
             }
@@ -207,6 +219,10 @@ impl S3ErrorCode {
                 "The XML you provided was not well-formed or did not validate against our published schema"
             }
             MaxMessageLengthExceeded => "Your request was too big.",
+            MaxPostPreDataLengthExceededError => {
+                "Your POST request fields preceeding the upload file was too large."
+            }
+            MalformedPOSTRequest => "The body of your POST request is not well-formed multipart/form-data.",
             MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
             MethodNotAllowed => "The specified method is not allowed against this resource.",
             MissingContentLength => "You must provide the Content-Length HTTP header.",

@@ -20,6 +20,7 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod names;
+pub mod post_policy;
 pub mod query;
 pub mod rfc2047;
 pub mod sigv4;

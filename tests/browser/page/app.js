@@ -69,6 +69,14 @@ window.s3cors = {
     });
   },
 
+  // An HTML-form-style upload (multipart/form-data POST) with presigned POST fields.
+  async postForm(url, fields, filename, text) {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append("file", new Blob([text], { type: "text/plain" }), filename);
+    return window.s3cors.fetch(url, { method: "POST", body: form });
+  },
+
   // A plain fetch, reporting what the page may see of the answer, or that the browser blocked it.
   async fetch(url, init) {
     try {
