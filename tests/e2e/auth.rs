@@ -193,12 +193,27 @@ fn signed_chunks_are_verified() {
         m.update(data.as_bytes());
         m.finalize().into_bytes().to_vec()
     };
-    let chunked = |tamper: bool| {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Break {
+        Nothing,
+        Signature,
+        DataByte,
+        Truncate,
+        TrailerChecksum,
+    }
+    let chunked = |fault: Break, trailer: bool| {
         let data: [&[u8]; 2] = [&[b'x'; 70_000], b"tail"];
+        let mode = if trailer {
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER\nx-amz-trailer: x-amz-checksum-crc32"
+        } else {
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+        };
         let head = sign_head(
             &host,
-            "PUT /chunks/signed HTTP/1.1\nx-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD\n\
-             content-encoding: aws-chunked\nx-amz-decoded-content-length: 70004\n",
+            &format!(
+                "PUT /chunks/signed HTTP/1.1\nx-amz-content-sha256: {mode}\n\
+                 content-encoding: aws-chunked\nx-amz-decoded-content-length: 70004\n"
+            ),
             b"",
         );
         let field = |name: &str| {
@@ -230,27 +245,67 @@ fn signed_chunks_are_verified() {
                 hex::encode(Sha256::digest(chunk))
             );
             let mut sig = hex::encode(hmac(&key, &sts));
-            if tamper && i == 1 {
+            if fault == Break::Signature && i == 1 {
                 sig = sig.replace(&sig[..1], if &sig[..1] == "0" { "1" } else { "0" });
             }
             body.extend_from_slice(format!("{:x};chunk-signature={sig}\r\n", chunk.len()).as_bytes());
-            body.extend_from_slice(chunk);
-            body.extend_from_slice(b"\r\n");
+            let mut bytes = chunk.to_vec();
+            if fault == Break::DataByte && i == 0 {
+                bytes[100] ^= 1;
+            }
+            body.extend_from_slice(&bytes);
+            if !chunk.is_empty() {
+                body.extend_from_slice(b"\r\n");
+            }
             previous = sig;
+        }
+        if trailer {
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&data.concat());
+            let mut value = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                crc.finalize().to_be_bytes(),
+            );
+            if fault == Break::TrailerChecksum {
+                value = "AAAAAA==".to_owned();
+            }
+            let text = format!("x-amz-checksum-crc32:{value}\n");
+            let sts = format!(
+                "AWS4-HMAC-SHA256-TRAILER\n{amz_date}\n{scope}\n{previous}\n{}",
+                hex::encode(Sha256::digest(text.as_bytes()))
+            );
+            let sig = hex::encode(hmac(&key, &sts));
+            body.extend_from_slice(
+                format!("x-amz-checksum-crc32:{value}\r\nx-amz-trailer-signature:{sig}\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(b"\r\n");
+        if fault == Break::Truncate {
+            body.truncate(body.len() / 2);
         }
         crate::raw::send_raw_head(p, &host, &head, &body)
     };
-    let r = chunked(true);
+    let stored = || send(p, &format!("HEAD /chunks/signed HTTP/1.1\n{AUTH}"), b"").status;
+    for (fault, code) in [
+        (Break::Signature, "SignatureDoesNotMatch"),
+        (Break::DataByte, "SignatureDoesNotMatch"),
+        (Break::Truncate, "IncompleteBody"),
+    ] {
+        let r = chunked(fault, false);
+        assert_eq!(element(&r.body, "Code"), code, "{}", r.body);
+        assert_eq!(stored(), 404, "nothing stored after {code}");
+    }
+    let r = chunked(Break::TrailerChecksum, true);
     assert_eq!(
         (r.status, element(&r.body, "Code")),
-        (403, "SignatureDoesNotMatch")
+        (400, "BadDigest"),
+        "{}",
+        r.body
     );
-    assert_eq!(
-        send(p, &format!("HEAD /chunks/signed HTTP/1.1\n{AUTH}"), b"").status,
-        404,
-        "nothing stored"
-    );
-    let r = chunked(false);
+    assert_eq!(stored(), 404, "nothing stored after a wrong trailer checksum");
+    let r = chunked(Break::Nothing, true);
+    assert_eq!(r.status, 200, "signed chunks with a signed trailer: {}", r.body);
+    let r = chunked(Break::Nothing, false);
     assert_eq!(r.status, 200, "{}", r.body);
     let r = send(p, &format!("GET /chunks/signed HTTP/1.1\n{AUTH}"), b"");
     assert_eq!(r.body.len(), 70_004);

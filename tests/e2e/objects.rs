@@ -665,3 +665,97 @@ async fn list_objects_v1_marker_and_url_encoding() {
         .expect_err("missing");
     assert_eq!(code(&err), "NoSuchBucket");
 }
+
+/// aws-sdk-rust's default upload path (a CRC32 checksum, in an aws-chunked trailer or a header) for a
+/// single PUT and a multipart upload, with the checksums read back.
+#[tokio::test]
+async fn sdk_default_checksums_are_stored_and_read_back() {
+    use aws_sdk_s3::types::{
+        ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart,
+    };
+    let (_server, s3) = setup("sums").await;
+    let put = s3
+        .put_object()
+        .bucket("sums")
+        .key("one")
+        .body(b"hello world".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(put.checksum_crc32(), Some("DUoRhQ=="), "CRC32 of \"hello world\"");
+    let head = s3
+        .head_object()
+        .bucket("sums")
+        .key("one")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.checksum_crc32(), Some("DUoRhQ=="));
+    assert_eq!(head.checksum_type(), Some(&ChecksumType::FullObject));
+    let got = s3
+        .get_object()
+        .bucket("sums")
+        .key("one")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        body_bytes(got).await,
+        b"hello world",
+        "the SDK validated the returned checksum"
+    );
+
+    let up = s3
+        .create_multipart_upload()
+        .bucket("sums")
+        .key("multi")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .expect("create");
+    let id = up.upload_id().expect("id");
+    let mut parts = Vec::new();
+    for (n, body) in [(1, vec![1u8; 5 * 1024 * 1024]), (2, b"end".to_vec())] {
+        let out = s3
+            .upload_part()
+            .bucket("sums")
+            .key("multi")
+            .upload_id(id)
+            .part_number(n)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .body(body.into())
+            .send()
+            .await
+            .expect("part");
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(out.e_tag().expect("etag"))
+                .checksum_crc32(out.checksum_crc32().expect("part checksum"))
+                .build(),
+        );
+    }
+    let done = s3
+        .complete_multipart_upload()
+        .bucket("sums")
+        .key("multi")
+        .upload_id(id)
+        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+        .send()
+        .await
+        .expect("complete");
+    let composite = done.checksum_crc32().expect("composite checksum").to_owned();
+    assert!(composite.ends_with("-2"), "{composite}");
+    let head = s3
+        .head_object()
+        .bucket("sums")
+        .key("multi")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.checksum_crc32(), Some(composite.as_str()));
+    assert_eq!(head.checksum_type(), Some(&ChecksumType::Composite));
+}

@@ -148,3 +148,33 @@ def test_cors_on_a_public_bucket_for_anonymous_requests(two_accounts):
                                                                       "Access-Control-Request-Method": "GET"})
     assert r.status_code == 403  # anonymous PUT on a public-read bucket
     assert r.headers["Access-Control-Allow-Origin"] == "foo.suffix"  # R62, R64
+
+
+def test_expected_bucket_owner_on_every_operation_family(two_accounts):
+    _, owner, alt, _ = two_accounts
+    owner.create_bucket(Bucket="owned")
+    owner.put_object(Bucket="owned", Key="k", Body=b"v")
+    uid = owner.create_multipart_upload(Bucket="owned", Key="m")["UploadId"]
+    calls = {
+        "bucket": lambda e: owner.head_bucket(Bucket="owned", ExpectedBucketOwner=e),
+        "listing": lambda e: owner.list_objects_v2(Bucket="owned", ExpectedBucketOwner=e),
+        "object read": lambda e: owner.get_object(Bucket="owned", Key="k", ExpectedBucketOwner=e),
+        "object write": lambda e: owner.put_object(Bucket="owned", Key="k2", Body=b"x", ExpectedBucketOwner=e),
+        "copy": lambda e: owner.copy_object(Bucket="owned", Key="k3", CopySource="owned/k", ExpectedBucketOwner=e),
+        "multipart": lambda e: owner.list_parts(Bucket="owned", Key="m", UploadId=uid, ExpectedBucketOwner=e),
+        "cors": lambda e: owner.put_bucket_cors(Bucket="owned", ExpectedBucketOwner=e, CORSConfiguration={
+            "CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]}),
+        "acl": lambda e: owner.get_bucket_acl(Bucket="owned", ExpectedBucketOwner=e),
+        "delete": lambda e: owner.delete_object(Bucket="owned", Key="k2", ExpectedBucketOwner=e),
+    }
+    for family, call in calls.items():
+        # HEAD answers carry no body, so only the status tells.
+        with pytest.raises(ClientError) as e:
+            call(ALT_ID)
+        assert status(e) == 403 and error_code(e) in ("AccessDenied", "403"), family
+        with pytest.raises(ClientError) as e:
+            call("not-an-id")
+        assert status(e) == 400 and error_code(e) in ("InvalidBucketOwnerAWSAccountID", "400"), family
+        call("000000000000")
+    # The other account, naming the right owner, is still not allowed in.
+    assert denied(alt.get_object, Bucket="owned", Key="k", ExpectedBucketOwner="000000000000") == ("AccessDenied", 403)

@@ -386,7 +386,17 @@ def test_aws_cli(server, tmp_path):
     dst = tmp_path / "back.txt"
     aws("s3", "cp", "s3://cli-bucket/dir/f.txt", str(dst), "--only-show-errors")
     assert dst.read_bytes() == src.read_bytes()
-    assert '"ContentLength": 13000' in aws("s3api", "head-object", "--bucket", "cli-bucket", "--key", "dir/f.txt")
+    head = aws("s3api", "head-object", "--bucket", "cli-bucket", "--key", "dir/f.txt", "--checksum-mode", "ENABLED")
+    assert '"ContentLength": 13000' in head
+    assert '"ChecksumCRC32"' in head, "the CLI's default CRC32 checksum was stored and read back"
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(12 * 1024 * 1024))
+    aws("s3", "cp", str(big), "s3://cli-bucket/big.bin", "--only-show-errors")
+    assert '"PartsCount": 2' in aws("s3api", "head-object", "--bucket", "cli-bucket", "--key", "big.bin")
+    back = tmp_path / "big-back.bin"
+    aws("s3", "cp", "s3://cli-bucket/big.bin", str(back), "--only-show-errors")
+    assert back.read_bytes() == big.read_bytes()
+    aws("s3", "rm", "s3://cli-bucket/big.bin", "--only-show-errors")
     aws("s3", "rm", "s3://cli-bucket/dir/f.txt", "--only-show-errors")
     aws("s3", "rb", "s3://cli-bucket")
 
