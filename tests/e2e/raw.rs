@@ -342,3 +342,58 @@ fn non_ascii_metadata_is_read_as_latin1_and_returned_as_an_encoded_word() {
         Some("=?UTF-8?B?SGVsbG8gV29ybGTDqQ==?=")
     );
 }
+
+/// Reads one HTTP/1.1 response with a Content-Length body from a kept-alive connection.
+fn read_one(s: &mut TcpStream) -> (u16, String) {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).expect("read head");
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_owned())
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).expect("read body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// boto3 sends `Expect: 100-continue` even for an empty body; the connection must stay usable.
+#[test]
+fn expect_continue_with_an_empty_body_keeps_the_connection() {
+    let server = Server::start();
+    send(server.port, &format!("PUT /cont HTTP/1.1\n{AUTH}"), b"");
+    let host = format!("127.0.0.1:{}", server.port);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    let put = sign_head(&host, "PUT /cont/empty HTTP/1.1\nExpect: 100-continue\n", b"");
+    s.write_all(
+        format!(
+            "{}Host: {host}\r\nContent-Length: 0\r\n\r\n",
+            put.replace('\n', "\r\n")
+        )
+        .as_bytes(),
+    )
+    .expect("write");
+    let (status, _) = read_one(&mut s);
+    assert_eq!(status, 200);
+    let get = sign_head(&host, "HEAD /cont/empty HTTP/1.1\n", b"");
+    s.write_all(format!("{}Host: {host}\r\n\r\n", get.replace('\n', "\r\n")).as_bytes())
+        .expect("write");
+    let mut buf = [0u8; 12];
+    s.read_exact(&mut buf)
+        .expect("second response on the same connection");
+    assert_eq!(&buf, b"HTTP/1.1 200");
+}
