@@ -74,7 +74,8 @@ fn access_denied(message: &'static str) -> S3Error {
     S3Error::with_message(S3ErrorCode::AccessDenied, message)
 }
 
-fn account<'c>(config: &'c Config, access_key_id: &str) -> Result<&'c Account, S3Error> {
+/// The account of an access key, or `InvalidAccessKeyId`.
+pub(crate) fn account<'c>(config: &'c Config, access_key_id: &str) -> Result<&'c Account, S3Error> {
     config
         .accounts
         .iter()

@@ -316,6 +316,15 @@ async fn flush(writer: Box<dyn BlobWriter>, pending: Vec<Bytes>) -> Result<Box<d
     .map_err(internal)
 }
 
+/// Writes the last bytes and commits the blob (fsync and rename, off the async threads).
+async fn commit(writer: Box<dyn BlobWriter>, pending: Vec<Bytes>) -> Result<String, S3Error> {
+    let writer = flush(writer, pending).await?;
+    tokio::task::spawn_blocking(move || writer.commit())
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+}
+
 /// Streams a payload into a new committed blob, checking its length and declared digests.
 pub async fn ingest(
     store: &Arc<Store>,
@@ -352,11 +361,7 @@ pub async fn ingest(
     }
     let size = payload.size;
     let (md5, checksum) = payload.verify()?;
-    let writer = flush(writer, pending).await?;
-    let id = tokio::task::spawn_blocking(move || writer.commit())
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
+    let id = commit(writer, pending).await?;
     Ok(WrittenBlob {
         id,
         size,
@@ -392,11 +397,7 @@ pub(crate) async fn store_field(
             pending_len = 0;
         }
     }
-    let writer = flush(writer, pending).await?;
-    let id = tokio::task::spawn_blocking(move || writer.commit())
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
+    let id = commit(writer, pending).await?;
     Ok(WrittenBlob {
         id,
         size,

@@ -11,7 +11,9 @@ use s3cors_proto::http::{
 };
 use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
-use s3cors_store::{BlobReader, NewObject, ObjectRecord, StoredChecksum, WriteCondition};
+use s3cors_store::{
+    BlobReader, NewObject, ObjectMeta, ObjectRecord, StoredChecksum, WriteCondition, WrittenBlob,
+};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -36,16 +38,7 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
         Some(ChecksumAlgorithm::Crc64Nvme),
     )
     .await?;
-    let etag = s3cors_proto::etag_of(&blob.md5);
-    let checksum = full_object_checksum(&blob.checksum);
-    let new = NewObject {
-        blob,
-        etag,
-        meta,
-        part_sizes: Vec::new(),
-        acl,
-        checksum,
-    };
+    let new = new_object(blob, meta, acl);
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let rec = blocking(move || Ok(store.put_object(&bucket, &key, new, &cond)?)).await?;
     let mut resp = response::empty(StatusCode::OK);
@@ -54,6 +47,20 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
         checksum_headers(&mut resp, c);
     }
     Ok(resp)
+}
+
+/// A new single-part object from a written blob: its ETag is the MD5, its checksum the one computed.
+pub(crate) fn new_object(blob: WrittenBlob, meta: ObjectMeta, acl: String) -> NewObject {
+    let etag = s3cors_proto::etag_of(&blob.md5);
+    let checksum = full_object_checksum(&blob.checksum);
+    NewObject {
+        blob,
+        etag,
+        meta,
+        part_sizes: Vec::new(),
+        acl,
+        checksum,
+    }
 }
 
 /// A checksum computed over a whole body, as stored.
@@ -397,16 +404,7 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
             .and_then(|c| ChecksumAlgorithm::from_name(&c.algorithm))
             .unwrap_or(ChecksumAlgorithm::Crc64Nvme);
         let blob = store.copy_blob(&src.blob, None, Some(algo))?;
-        let checksum = full_object_checksum(&blob.checksum);
-        let etag = s3cors_proto::etag_of(&blob.md5);
-        let new = NewObject {
-            blob,
-            etag,
-            meta,
-            part_sizes: Vec::new(),
-            acl,
-            checksum,
-        };
+        let new = new_object(blob, meta, acl);
         Ok(store.put_object(&bucket, &key, new, &WriteCondition::default())?)
     })
     .await?;

@@ -19,11 +19,11 @@ use s3cors_proto::post_policy::PostPolicy;
 use s3cors_proto::sigv4::{self, parse_credential};
 use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{Op, S3Error, S3ErrorCode};
-use s3cors_store::{NewObject, ObjectMeta, WriteCondition};
+use s3cors_store::{ObjectMeta, WriteCondition};
 
-use crate::auth::{Account, Caller};
+use crate::auth::Caller;
 use crate::body::{MAX_SINGLE_PUT, store_field};
-use crate::object::{checksum_headers, full_object_checksum};
+use crate::object::{checksum_headers, new_object};
 use crate::response::{self, set_header};
 use crate::service::{Ctx, blocking};
 
@@ -38,18 +38,6 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-fn account_for<'c>(ctx: &'c Ctx, access_key_id: &str) -> Result<&'c Account, S3Error> {
-    ctx.app
-        .config
-        .accounts
-        .iter()
-        .find(|a| a.access_key_id == access_key_id)
-        .ok_or_else(|| {
-            S3Error::new(S3ErrorCode::InvalidAccessKeyId)
-                .with_element("AWSAccessKeyId", access_key_id.to_owned())
-        })
-}
-
 /// Verifies the form's signature over its policy; `None` when the form carries no credentials.
 fn form_caller(ctx: &Ctx, fields: &[(String, String)]) -> Result<Option<Caller>, S3Error> {
     let policy = field(fields, "policy");
@@ -58,7 +46,7 @@ fn form_caller(ctx: &Ctx, fields: &[(String, String)]) -> Result<Option<Caller>,
             return Err(bad("Only AWS4-HMAC-SHA256 is supported in x-amz-algorithm"));
         }
         let c = parse_credential(credential)?;
-        let acct = account_for(ctx, &c.access_key_id)?;
+        let acct = crate::auth::account(&ctx.app.config, &c.access_key_id)?;
         let policy = policy.ok_or_else(|| bad("Bucket POST must contain a field named 'policy'."))?;
         let signature = field(fields, "x-amz-signature").unwrap_or("");
         let expected = sigv4::sign(&sigv4::signing_key(&acct.secret_access_key, &c), policy);
@@ -70,7 +58,7 @@ fn form_caller(ctx: &Ctx, fields: &[(String, String)]) -> Result<Option<Caller>,
         }));
     }
     if let Some(akid) = field(fields, "awsaccesskeyid") {
-        let acct = account_for(ctx, akid)?;
+        let acct = crate::auth::account(&ctx.app.config, akid)?;
         let policy = policy.ok_or_else(|| bad("Bucket POST must contain a field named 'policy'."))?;
         let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(acct.secret_access_key.as_bytes())
             .unwrap_or_else(|_| unreachable!());
@@ -218,16 +206,7 @@ pub(crate) async fn post_object(ctx: &Ctx, body: Body) -> Result<Response, S3Err
             return Err(discard(a.mismatch()));
         }
     }
-    let etag = s3cors_proto::etag_of(&blob.md5);
-    let checksum = full_object_checksum(&blob.checksum);
-    let new = NewObject {
-        blob,
-        etag,
-        meta,
-        part_sizes: Vec::new(),
-        acl: acl.as_str().to_owned(),
-        checksum,
-    };
+    let new = new_object(blob, meta, acl.as_str().to_owned());
     let (store, bucket_name, k) = (ctx.app.store.clone(), ctx.bucket.clone(), key.clone());
     let rec =
         blocking(move || Ok(store.put_object(&bucket_name, &k, new, &WriteCondition::default())?)).await?;
