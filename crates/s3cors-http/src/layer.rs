@@ -22,6 +22,10 @@ use crate::App;
 use crate::cors::CorsEntry;
 use crate::response::{self, RequestIds};
 
+/// What CORS decided for a request with an `Origin`, for the request log.
+#[derive(Debug, Clone, Copy)]
+pub struct CorsDecision(pub &'static str);
+
 /// Applies S3 bucket CORS to a service.
 #[derive(Debug, Clone)]
 pub struct CorsLayer {
@@ -98,7 +102,16 @@ impl<S> CorsService<S> {
             headers: header(h, "access-control-request-headers"),
             has_key: located.as_ref().is_some_and(|(_, k)| *k),
         };
-        let mut resp = match s3cors_cors::preflight(state, &pf) {
+        let decision = s3cors_cors::preflight(state, &pf);
+        self.app.metrics.preflight(decision.is_ok());
+        tracing::info!(
+            request_id = %ids.request_id,
+            op = "Preflight",
+            path = req.uri().path(),
+            cors = if decision.is_ok() { "allowed" } else { "denied" },
+            "request"
+        );
+        let mut resp = match decision {
             Ok(allowed) => {
                 let mut resp = response::empty(StatusCode::OK);
                 resp.headers_mut()
@@ -164,17 +177,28 @@ where
         let Some(entry) = entry else {
             return Box::pin(self.inner.call(req));
         };
-        let method = req.method().as_str().to_owned();
-        let acrm = header(req.headers(), "access-control-request-method").map(str::to_owned);
-        let acrh = header(req.headers(), "access-control-request-headers").map(str::to_owned);
+        // Decided now, from the request alone; the headers go on whatever the service answers.
+        let state = BucketCors::Configured(&entry.compiled);
+        let h = req.headers();
+        let acrm = header(h, "access-control-request-method");
+        let acrh = header(h, "access-control-request-headers");
+        let headers: Option<Vec<(&'static str, HeaderValue)>> =
+            s3cors_cors::actual(state, Some(&origin), req.method().as_str(), acrm, acrh).map(|cors| {
+                cors.pairs()
+                    .filter_map(|(name, value)| HeaderValue::from_str(&value).ok().map(|v| (name, v)))
+                    .collect()
+            });
+        let mut req = req;
+        req.extensions_mut().insert(CorsDecision(if headers.is_some() {
+            "allowed"
+        } else {
+            "no rule matched"
+        }));
         let fut = self.inner.call(req);
         Box::pin(async move {
             let mut resp = fut.await?;
-            let state = BucketCors::Configured(&entry.compiled);
-            if let Some(h) =
-                s3cors_cors::actual(state, Some(&origin), &method, acrm.as_deref(), acrh.as_deref())
-            {
-                add_headers(&mut resp, &h);
+            for (name, value) in headers.into_iter().flatten() {
+                resp.headers_mut().insert(name, value);
             }
             Ok(resp)
         })

@@ -13,6 +13,7 @@ pub mod cors;
 pub mod layer;
 mod list;
 mod meta;
+pub mod metrics;
 mod multipart;
 mod object;
 mod post;
@@ -62,6 +63,8 @@ pub struct App {
     pub cors: cors::CorsCache,
     /// Parsed bucket policies by bucket.
     pub policies: access::PolicyCache,
+    /// Request counters.
+    pub metrics: metrics::Metrics,
 }
 
 impl App {
@@ -74,6 +77,7 @@ impl App {
             config,
             cors,
             policies,
+            metrics: metrics::Metrics::default(),
         }))
     }
 }

@@ -66,21 +66,35 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let head = req.method() == Method::HEAD;
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let (op, mut resp) = match dispatch(app, req).await {
+    let cors = req.extensions().get::<crate::layer::CorsDecision>().map(|d| d.0);
+    let bytes_in = content_length(req.headers());
+    let (op, mut resp) = match dispatch(app.clone(), req).await {
         Ok((op, resp)) => (op, resp),
         Err((op, e)) => (op, response::error(&e, &ids, head)),
     };
     ids.stamp(&mut resp);
+    let (status, elapsed) = (resp.status().as_u16(), started.elapsed());
+    let name = op.map(Op::name).unwrap_or("-");
+    app.metrics
+        .request(name, status, elapsed, bytes_in, content_length(resp.headers()));
     tracing::info!(
         request_id = %ids.request_id,
-        op = op.map(Op::name).unwrap_or("-"),
+        op = name,
         %method,
         path,
-        status = resp.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
+        status,
+        micros = elapsed.as_micros() as u64,
+        cors,
         "request"
     );
     resp
+}
+
+fn content_length(headers: &HeaderMap) -> u64 {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0)
 }
 
 type Outcome = Result<(Option<Op>, Response), (Option<Op>, S3Error)>;
@@ -93,18 +107,34 @@ fn host_of(req: &Request) -> Option<String> {
         .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
 }
 
-fn internal_endpoint(path: &str) -> Option<Response> {
-    match path {
-        "/_s3cors/health" => {
-            let mut r = Response::new(Body::from("{\"status\":\"ok\"}"));
-            r.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            Some(r)
-        }
-        _ => None,
-    }
+fn internal_endpoint(app: &App, path: &str) -> Option<Response> {
+    let (status, body, content_type) = match path {
+        "/_s3cors/health" => (
+            StatusCode::OK,
+            "{\"status\":\"ok\"}".to_owned(),
+            "application/json",
+        ),
+        // Ready once the store answers.
+        "/_s3cors/ready" => match app.store.list_buckets() {
+            Ok(_) => (
+                StatusCode::OK,
+                "{\"status\":\"ready\"}".to_owned(),
+                "application/json",
+            ),
+            Err(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{\"status\":\"unavailable\"}".to_owned(),
+                "application/json",
+            ),
+        },
+        "/_s3cors/metrics" => (StatusCode::OK, app.metrics.render(), "text/plain; version=0.0.4"),
+        _ => return None,
+    };
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Some(r)
 }
 
 async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
@@ -114,7 +144,7 @@ async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
         .as_deref()
         .and_then(|h| virtual_host_bucket(h, &app.config.domains))
         .is_some();
-    if !vhost && let Some(resp) = internal_endpoint(parts.uri.path()) {
+    if !vhost && let Some(resp) = internal_endpoint(&app, parts.uri.path()) {
         return Ok((None, resp));
     }
     let query = Query::parse(parts.uri.query().unwrap_or("")).map_err(|e| (None, e))?;

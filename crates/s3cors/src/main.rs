@@ -13,6 +13,7 @@ use s3cors_http::auth::Account;
 use s3cors_http::{App, Config};
 
 mod accounts;
+mod startup;
 use s3cors_store::Store;
 
 #[derive(Debug, Parser)]
@@ -31,7 +32,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check that a server answers its health endpoint; exit 0 when healthy.
     Health {
         /// The server's address.
@@ -80,13 +81,28 @@ struct ServeArgs {
     /// secret_access_key).
     #[arg(long, env = "S3CORS_ACCOUNTS")]
     accounts: Option<PathBuf>,
+    /// Buckets to create at start (comma-separated; existing ones are kept).
+    #[arg(long, env = "S3CORS_BUCKETS", value_delimiter = ',')]
+    buckets: Vec<String>,
+    /// A JSON file mapping bucket names to CORS configurations (the AWS JSON shape, or an XML string).
+    #[arg(long, env = "S3CORS_CORS_FILE")]
+    cors_file: Option<PathBuf>,
+    /// The same map, inline.
+    #[arg(long, env = "S3CORS_CORS")]
+    cors: Option<String>,
+    /// Log format: `text`, or `json` (one JSON object per line).
+    #[arg(long, env = "S3CORS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    /// Seconds to let in-flight requests finish after SIGTERM or SIGINT.
+    #[arg(long, env = "S3CORS_SHUTDOWN_TIMEOUT", default_value_t = 10)]
+    shutdown_timeout: u64,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Health { listen }) => health(&listen),
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(*args),
         None => serve(cli.serve),
     }
 }
@@ -117,13 +133,16 @@ fn health(listen: &str) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("S3CORS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("S3CORS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if args.log_format == "json" {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -160,6 +179,16 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         accounts.extend(accounts::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
     }
     accounts::check(&accounts)?;
+    let mut cors = Vec::new();
+    if let Some(path) = &args.cors_file {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        cors.extend(startup::parse_cors_map(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    if let Some(text) = &args.cors {
+        cors.extend(startup::parse_cors_map(text).map_err(|e| format!("S3CORS_CORS: {e}"))?);
+    }
+    startup::apply(&store, &accounts[0].id, &args.region, &args.buckets, &cors)?;
     let config = Config {
         region: args.region.clone(),
         domains: args.domain.clone(),
@@ -189,10 +218,20 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     let app = App::new(store.clone(), config).map_err(|e| format!("cannot load CORS configurations: {e}"))?;
-    axum::serve(listener, s3cors_http::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    // After a signal, in-flight requests get `shutdown_timeout` seconds to finish.
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let signalled = stop.clone();
+    let server = axum::serve(listener, s3cors_http::router(app)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        signalled.notify_waiters();
+    });
+    let drain = Duration::from_secs(args.shutdown_timeout);
+    tokio::select! {
+        result = server => result.map_err(|e| format!("server error: {e}"))?,
+        () = async { stop.notified().await; tokio::time::sleep(drain).await } => {
+            tracing::warn!(seconds = args.shutdown_timeout, "in-flight requests did not finish in time; stopping");
+        }
+    }
     store
         .flush()
         .map_err(|e| format!("flushing the store failed: {e}"))?;
