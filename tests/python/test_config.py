@@ -10,6 +10,7 @@ import threading
 import boto3
 import pytest
 import requests
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import BIN
@@ -127,7 +128,18 @@ def test_credentials_region_domain_memory_and_logs_from_the_environment(tmp_path
         assert s3.list_buckets()["Owner"]["DisplayName"] == "123456789012"
         with pytest.raises(ClientError):
             srv.client("s3cors", "s3cors-secret", "eu-central-1").list_buckets()
-        # Virtual-hosted on the second domain.
+        # Virtual-hosted on the first of the two domains: the bucket comes from the host.
+        s3.put_object(Bucket="team", Key="vhost.txt", Body=b"via host")
+        vhost = boto3.client("s3", endpoint_url=f"http://s3.test:{srv.port}", region_name="eu-central-1",
+                             aws_access_key_id="team-key", aws_secret_access_key="team-secret",
+                             config=Config(s3={"addressing_style": "virtual"}))
+        import socket
+        real = socket.getaddrinfo
+        socket.getaddrinfo = lambda host, *a, **k: real("127.0.0.1" if host.endswith("s3.test") else host, *a, **k)
+        try:
+            assert vhost.get_object(Bucket="team", Key="vhost.txt")["Body"].read() == b"via host"
+        finally:
+            socket.getaddrinfo = real
         r = requests.get(f"{srv.endpoint}/_s3cors/health", headers={"Host": f"localhost:{srv.port}"})
         assert r.status_code == 200 and r.json() == {"status": "ok"}
         r = requests.get(f"{srv.endpoint}/_s3cors/ready")
@@ -142,7 +154,9 @@ def test_credentials_region_domain_memory_and_logs_from_the_environment(tmp_path
     assert not (tmp_path / "unused").exists(), "memory mode writes nothing"
     logged = [json.loads(line) for line in srv.stderr_lines if line.startswith("{")]
     requests_logged = [l for l in logged if l.get("message") == "request"]
-    assert any(l.get("op") == "CreateBucket" and l.get("status") == 200 and "request_id" in l for l in requests_logged)
+    assert any(l.get("op") == "CreateBucket" and l.get("status") == 200 and "request_id" in l
+               and l.get("bucket") == "team" for l in requests_logged)
+    assert any(l.get("op") == "PutObject" and l.get("key") == "vhost.txt" for l in requests_logged)
     assert any(l.get("op") == "Preflight" and l.get("cors") == "denied" for l in requests_logged)
 
 

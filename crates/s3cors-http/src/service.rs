@@ -68,7 +68,8 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let cors = req.extensions().get::<crate::layer::CorsDecision>().map(|d| d.0);
     let bytes_in = content_length(req.headers());
-    let (op, mut resp) = match dispatch(app.clone(), req).await {
+    let mut logged = (None, None);
+    let (op, mut resp) = match dispatch(app.clone(), req, &mut logged).await {
         Ok((op, resp)) => (op, resp),
         Err((op, e)) => (op, response::error(&e, &ids, head)),
     };
@@ -82,6 +83,8 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         op = name,
         %method,
         path,
+        bucket = logged.0.as_deref(),
+        key = logged.1.as_deref(),
         status,
         micros = elapsed.as_micros() as u64,
         cors,
@@ -137,7 +140,9 @@ fn internal_endpoint(app: &App, path: &str) -> Option<Response> {
     Some(r)
 }
 
-async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
+/// Classifies, authenticates, authorises and routes a request; `logged` receives its bucket and key
+/// for the request log.
+async fn dispatch(app: Arc<App>, req: Request, logged: &mut (Option<String>, Option<String>)) -> Outcome {
     let (parts, body) = req.into_parts();
     let host = host_of(&Request::from_parts(parts.clone(), Body::empty()));
     let vhost = host
@@ -157,6 +162,7 @@ async fn dispatch(app: Arc<App>, req: Request) -> Outcome {
     };
     let ep = classify(&target, &app.config.domains).map_err(|e| (None, e))?;
     let op = ep.op;
+    *logged = (ep.bucket.clone(), ep.key.clone());
     let fail = |e: S3Error| (Some(op), e);
     if op == Op::Preflight {
         return Err(fail(S3Error::with_message(
