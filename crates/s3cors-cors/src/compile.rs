@@ -74,7 +74,8 @@ pub(crate) struct CompiledRule {
     /// The rule lists the literal origin `*`: ACAO is `*` (R47).
     pub(crate) any_origin: bool,
     pub(crate) methods: u8,
-    pub(crate) headers: Vec<Glob>,
+    /// Index of this rule's `AllowedHeader` list in [`CompiledCors::header_sets`].
+    pub(crate) header_set: usize,
     /// ACAM: all methods, configured order, `", "` (R49).
     pub(crate) allow_methods: String,
     /// ACEH: verbatim, configured order, `", "` (R51).
@@ -87,25 +88,38 @@ pub(crate) struct CompiledRule {
 #[derive(Debug, Clone)]
 pub struct CompiledCors {
     pub(crate) rules: Vec<CompiledRule>,
+    /// The distinct `AllowedHeader` lists (lower-cased globs): rules sharing a list share one check
+    /// per request.
+    pub(crate) header_sets: Vec<Vec<Glob>>,
 }
 
 impl CompiledCors {
     /// Compiles a (validated) configuration.
     pub fn compile(config: &CorsConfiguration) -> CompiledCors {
+        let mut header_sets: Vec<Vec<Glob>> = Vec::new();
         let rules = config
             .rules
             .iter()
             .map(|r| CompiledRule {
+                header_set: {
+                    let set: Vec<Glob> = r.allowed_headers.iter().map(|h| Glob::new(h, true)).collect();
+                    match header_sets.iter().position(|s| *s == set) {
+                        Some(i) => i,
+                        None => {
+                            header_sets.push(set);
+                            header_sets.len() - 1
+                        }
+                    }
+                },
                 origins: r.allowed_origins.iter().map(|o| Glob::new(o, false)).collect(),
                 any_origin: r.allowed_origins.iter().any(|o| o == "*"),
                 methods: r.allowed_methods.iter().fold(0, |bits, m| bits | method_bit(m)),
-                headers: r.allowed_headers.iter().map(|h| Glob::new(h, true)).collect(),
                 allow_methods: r.allowed_methods.join(", "),
                 expose_headers: (!r.expose_headers.is_empty()).then(|| r.expose_headers.join(", ")),
                 max_age: r.max_age_seconds.map(|s| s.to_string()),
             })
             .collect();
-        CompiledCors { rules }
+        CompiledCors { rules, header_sets }
     }
 
     /// Number of rules.

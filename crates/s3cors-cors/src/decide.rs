@@ -56,6 +56,12 @@ pub enum Denial {
     NoRuleMatches,
 }
 
+/// Distinct `AllowedHeader` lists whose result is remembered within one decision.
+const MEMO_SETS: usize = 128;
+
+/// Requested header names kept on the stack before spilling to the heap.
+const MAX_STACK_NAMES: usize = 32;
+
 /// The names of an `Access-Control-Request-Headers` value: split on `,`, trimmed, empties dropped (R50).
 fn requested_headers(acrh: Option<&str>) -> impl Iterator<Item = &str> + Clone {
     acrh.unwrap_or("")
@@ -73,33 +79,71 @@ pub fn evaluate<'a>(
     request_headers: Option<&str>,
 ) -> Result<CorsHeaders<'a>, Denial> {
     let bit = method_bit(method);
-    let names = requested_headers(request_headers);
-    // Nothing with control characters is ever echoed into a response header.
-    let visible = |s: &str| s.bytes().all(|b| b >= 0x20 && b != 0x7f);
-    if !visible(origin) || !names.clone().all(visible) {
+    if bit == 0 {
         return Err(Denial::NoRuleMatches);
     }
+    // Nothing with control characters is ever echoed into a response header.
+    let visible = |s: &str| s.bytes().all(|b| b >= 0x20 && b != 0x7f);
+    if !visible(origin) {
+        return Err(Denial::NoRuleMatches);
+    }
+    // The requested names, split once (on the stack for the usual handful).
+    let mut stack: [&str; MAX_STACK_NAMES] = [""; MAX_STACK_NAMES];
+    let mut count = 0;
+    let mut overflow = false;
+    for n in requested_headers(request_headers) {
+        if !visible(n) {
+            return Err(Denial::NoRuleMatches);
+        }
+        match stack.get_mut(count) {
+            Some(slot) => *slot = n,
+            None => overflow = true,
+        }
+        count += 1;
+    }
+    let spilled: Vec<&str> = if overflow {
+        requested_headers(request_headers).collect()
+    } else {
+        Vec::new()
+    };
+    let names: &[&str] = if overflow { &spilled } else { &stack[..count] };
+    // Whether the names pass each distinct AllowedHeader list, decided at most once per list.
+    let mut memo = [0u8; MEMO_SETS]; // 0: not yet, 1: pass, 2: fail
+    let headers_pass = |set: usize, memo: &mut [u8; MEMO_SETS]| {
+        let check = || {
+            let globs = &cors.header_sets[set];
+            names
+                .iter()
+                .all(|n| globs.iter().any(|h| h.matches_ignore_case(n)))
+        };
+        match memo.get_mut(set) {
+            Some(0) => {
+                let pass = check();
+                memo[set] = if pass { 1 } else { 2 };
+                pass
+            }
+            Some(m) => *m == 1,
+            None => check(),
+        }
+    };
     for (i, rule) in cors.rules.iter().enumerate() {
-        if bit == 0 || rule.methods & bit == 0 {
-            continue;
-        }
-        if !rule.origins.iter().any(|o| o.matches(origin)) {
-            continue;
-        }
-        if !names
-            .clone()
-            .all(|n| rule.headers.iter().any(|h| h.matches_ignore_case(n)))
+        if rule.methods & bit == 0
+            || !rule.origins.iter().any(|o| o.matches(origin))
+            || !headers_pass(rule.header_set, &mut memo)
         {
             continue;
         }
-        let mut allow_headers = None;
-        for n in names.clone() {
-            let s: &mut String = allow_headers.get_or_insert_with(String::new);
-            if !s.is_empty() {
-                s.push_str(", ");
+        let allow_headers = (!names.is_empty()).then(|| {
+            let mut s = String::with_capacity(names.iter().map(|n| n.len() + 2).sum());
+            for n in names {
+                if !s.is_empty() {
+                    s.push_str(", ");
+                }
+                s.push_str(n);
             }
-            s.extend(n.chars().map(|c| c.to_ascii_lowercase()));
-        }
+            s.make_ascii_lowercase();
+            s
+        });
         let allow_origin = if rule.any_origin { "*" } else { origin };
         return Ok(CorsHeaders {
             rule: i,
