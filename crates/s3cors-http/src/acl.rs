@@ -13,7 +13,7 @@ use s3cors_proto::access::{CannedAcl, Policy};
 use s3cors_proto::xml::{self, XmlWriter};
 use s3cors_proto::{S3Error, S3ErrorCode};
 
-use crate::body::{Checksum, read_small};
+use crate::body::Checksum;
 use crate::response;
 use crate::service::{Ctx, blocking, canonical_id, no_content};
 
@@ -101,14 +101,7 @@ async fn requested_acl(ctx: &Ctx, body: Body, owner: &str) -> Result<CannedAcl, 
     if let Some(v) = ctx.header("x-amz-acl") {
         return CannedAcl::parse(v);
     }
-    let body = read_small(
-        &ctx.headers,
-        body,
-        64 * 1024,
-        Checksum::Optional,
-        ctx.chunks.as_ref(),
-    )
-    .await?;
+    let body = ctx.read_body(body, 64 * 1024, Checksum::Optional).await?;
     if body.is_empty() {
         return Err(S3Error::with_message(
             S3ErrorCode::MissingSecurityHeader,
@@ -174,14 +167,7 @@ pub(crate) fn get_policy(ctx: &Ctx) -> Result<Response, S3Error> {
 
 pub(crate) async fn put_policy(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     ctx.app.store.bucket(&ctx.bucket)?;
-    let body = read_small(
-        &ctx.headers,
-        body,
-        20 * 1024,
-        Checksum::Optional,
-        ctx.chunks.as_ref(),
-    )
-    .await?;
+    let body = ctx.read_body(body, 20 * 1024, Checksum::Optional).await?;
     let policy = Policy::parse(&body, &ctx.bucket)?;
     let text = String::from_utf8(body.to_vec()).map_err(|_| S3Error::new(S3ErrorCode::MalformedPolicy))?;
     let (app, bucket) = (ctx.app.clone(), ctx.bucket.clone());

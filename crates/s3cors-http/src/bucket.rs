@@ -87,14 +87,9 @@ fn requested_region(constraint: Option<String>, endpoint_region: &str) -> Result
 
 pub(crate) async fn create(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     s3cors_proto::names::validate_bucket_name(&ctx.bucket)?;
-    let body = crate::body::read_small(
-        &ctx.headers,
-        body,
-        64 * 1024,
-        crate::body::Checksum::Optional,
-        ctx.chunks.as_ref(),
-    )
-    .await?;
+    let body = ctx
+        .read_body(body, 64 * 1024, crate::body::Checksum::Optional)
+        .await?;
     let constraint = s3cors_proto::docs::parse_create_bucket(&body)?;
     let region = requested_region(constraint, &ctx.app.config.region)?;
     let store = ctx.app.store.clone();

@@ -16,7 +16,7 @@ use s3cors_cors::{CompiledCors, CorsConfiguration, ValidationError};
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::Store;
 
-use crate::body::{Checksum, read_small};
+use crate::body::Checksum;
 use crate::response;
 use crate::service::{Ctx, blocking, no_content};
 
@@ -102,14 +102,7 @@ fn validation_error(e: &ValidationError) -> S3Error {
 
 pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     ctx.app.store.bucket(&ctx.bucket)?;
-    let body = read_small(
-        &ctx.headers,
-        body,
-        MAX_CORS_DOCUMENT,
-        Checksum::Required,
-        ctx.chunks.as_ref(),
-    )
-    .await?;
+    let body = ctx.read_body(body, MAX_CORS_DOCUMENT, Checksum::Required).await?;
     let config = s3cors_proto::cors_xml::parse_cors(&body)?;
     s3cors_cors::validate(&config).map_err(|e| validation_error(&e))?;
     let app = ctx.app.clone();

@@ -10,7 +10,7 @@ use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::{StoredChecksum, UploadRecord};
 
-use crate::body::{Checksum, MAX_SINGLE_PUT, ingest, read_small};
+use crate::body::{Checksum, MAX_SINGLE_PUT, ingest};
 use crate::meta;
 use crate::object::{copy_source_record, write_condition};
 use crate::response::{self, set_header};
@@ -198,14 +198,7 @@ pub(crate) async fn complete(ctx: &Ctx, body: Body) -> Result<Response, S3Error>
         }
         Err(e) => return Err(e),
     };
-    let body = read_small(
-        &ctx.headers,
-        body,
-        2 * 1024 * 1024,
-        Checksum::Optional,
-        ctx.chunks.as_ref(),
-    )
-    .await?;
+    let body = ctx.read_body(body, 2 * 1024 * 1024, Checksum::Optional).await?;
     let parts = s3cors_proto::docs::parse_complete_multipart(&body)?;
     let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let store = ctx.app.store.clone();

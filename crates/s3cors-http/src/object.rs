@@ -17,7 +17,7 @@ use s3cors_store::{
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use crate::body::{Checksum, MAX_SINGLE_PUT, ingest, read_small};
+use crate::body::{Checksum, MAX_SINGLE_PUT, ingest};
 use crate::meta;
 use crate::response::{self, set_header};
 use crate::service::{Ctx, blocking, no_content};
@@ -255,14 +255,7 @@ pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
 }
 
 pub(crate) async fn delete_many(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
-    let body = read_small(
-        &ctx.headers,
-        body,
-        2 * 1024 * 1024,
-        Checksum::Required,
-        ctx.chunks.as_ref(),
-    )
-    .await?;
+    let body = ctx.read_body(body, 2 * 1024 * 1024, Checksum::Required).await?;
     let req = s3cors_proto::docs::parse_delete(&body)?;
     ctx.app.store.bucket(&ctx.bucket)?;
     let store = ctx.app.store.clone();

@@ -45,6 +45,16 @@ impl Ctx {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Reads a small request body (an XML or JSON document) with its integrity checked.
+    pub(crate) async fn read_body(
+        &self,
+        body: Body,
+        limit: usize,
+        checksum: crate::body::Checksum,
+    ) -> Result<bytes::Bytes, S3Error> {
+        crate::body::read_small(&self.headers, body, limit, checksum, self.chunks.as_ref()).await
+    }
+
     /// The caller's account, or for an anonymous caller the bucket owner's (who owns what anonymous
     /// writers create).
     pub(crate) fn account(&self) -> String {
