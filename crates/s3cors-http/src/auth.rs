@@ -8,6 +8,8 @@
 //! layer answers them first). For `aws-chunked` bodies signed chunk by chunk it hands the body reader a
 //! [`ChunkSigning`] that verifies every chunk signature in the chain.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -266,7 +268,7 @@ fn sigv4(
     let canonical = sigv4::canonical_request(&input, &claim.signed_headers, header_values, &payload_hash);
     let scope = sigv4::scope(c);
     let string_to_sign = sigv4::string_to_sign(&amz_date, &scope, &canonical);
-    let key = sigv4::signing_key(&acct.secret_access_key, c);
+    let key = cached_signing_key(&acct.secret_access_key, c);
     let expected = sigv4::sign(&key, &string_to_sign);
     if !sigv4::signatures_equal(&expected, &claim.signature) {
         return Err(mismatch(
@@ -485,4 +487,28 @@ fn sigv2_query(config: &Config, req: &SignedRequest<'_>, now: SystemTime) -> Res
         },
         chunks: None,
     })
+}
+
+/// The signing key of a secret for a credential scope, from a small cache: it changes once a day per
+/// account and region, and deriving it costs four HMACs (SDKs cache it the same way).
+fn cached_signing_key(secret: &str, c: &Credential) -> [u8; 32] {
+    type Keys = HashMap<(String, String, String, String), [u8; 32]>;
+    static KEYS: LazyLock<Mutex<Keys>> = LazyLock::new(Mutex::default);
+    let id = (
+        secret.to_owned(),
+        c.date.clone(),
+        c.region.clone(),
+        c.service.clone(),
+    );
+    if let Some(key) = KEYS.lock().ok().and_then(|k| k.get(&id).copied()) {
+        return key;
+    }
+    let key = sigv4::signing_key(secret, c);
+    if let Ok(mut keys) = KEYS.lock() {
+        if keys.len() >= 256 {
+            keys.clear();
+        }
+        keys.insert(id, key);
+    }
+    key
 }

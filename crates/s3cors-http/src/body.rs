@@ -20,7 +20,7 @@ use s3cors_proto::{S3Error, S3ErrorCode};
 use sha2::Sha256;
 
 use crate::auth::ChunkSigning;
-use s3cors_store::{BlobWriter, Store, WrittenBlob};
+use s3cors_store::{BlobWriter, Store, StoreError, WrittenBlob};
 
 /// The largest object a single PUT may carry (5 GiB).
 pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -303,26 +303,47 @@ impl Payload {
     }
 }
 
-async fn flush(writer: Box<dyn BlobWriter>, pending: Vec<Bytes>) -> Result<Box<dyn BlobWriter>, S3Error> {
-    tokio::task::spawn_blocking(move || {
-        let mut writer = writer;
-        for b in pending {
-            writer.write(&b)?;
-        }
-        Ok::<_, std::io::Error>(writer)
-    })
-    .await
-    .map_err(internal)?
-    .map_err(internal)
-}
-
-/// Writes the last bytes and commits the blob (fsync and rename, off the async threads).
-async fn commit(writer: Box<dyn BlobWriter>, pending: Vec<Bytes>) -> Result<String, S3Error> {
-    let writer = flush(writer, pending).await?;
-    tokio::task::spawn_blocking(move || writer.commit())
+/// Runs blob IO on a blocking thread for the durable store, in place for the memory store.
+async fn blob_io<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    store: &Store,
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, S3Error> {
+    if !store.is_durable() {
+        return f().map_err(internal);
+    }
+    tokio::task::spawn_blocking(f)
         .await
         .map_err(internal)?
         .map_err(internal)
+}
+
+fn write_all(writer: &mut dyn BlobWriter, pending: &[Bytes]) -> std::io::Result<()> {
+    pending.iter().try_for_each(|b| writer.write(b))
+}
+
+async fn flush(
+    store: &Store,
+    mut writer: Box<dyn BlobWriter>,
+    pending: Vec<Bytes>,
+) -> Result<Box<dyn BlobWriter>, S3Error> {
+    blob_io(store, move || {
+        write_all(writer.as_mut(), &pending).map(|()| writer)
+    })
+    .await
+}
+
+/// Writes the last bytes and commits the blob (fsync and rename, off the async threads), in one
+/// hand-off.
+async fn commit(
+    store: &Store,
+    mut writer: Box<dyn BlobWriter>,
+    pending: Vec<Bytes>,
+) -> Result<String, S3Error> {
+    blob_io(store, move || {
+        write_all(writer.as_mut(), &pending).map_err(StoreError::from)?;
+        writer.commit()
+    })
+    .await
 }
 
 /// Streams a payload into a new committed blob, checking its length and declared digests.
@@ -352,7 +373,7 @@ pub async fn ingest(
         pending_len += data.len();
         pending.push(data);
         if pending_len >= WRITE_BATCH {
-            writer = flush(writer, std::mem::take(&mut pending)).await?;
+            writer = flush(store, writer, std::mem::take(&mut pending)).await?;
             pending_len = 0;
         }
     }
@@ -361,7 +382,7 @@ pub async fn ingest(
     }
     let size = payload.size;
     let (md5, checksum) = payload.verify()?;
-    let id = commit(writer, pending).await?;
+    let id = commit(store, writer, pending).await?;
     Ok(WrittenBlob {
         id,
         size,
@@ -393,11 +414,11 @@ pub(crate) async fn store_field(
         pending_len += data.len();
         pending.push(data);
         if pending_len >= WRITE_BATCH {
-            writer = flush(writer, std::mem::take(&mut pending)).await?;
+            writer = flush(store, writer, std::mem::take(&mut pending)).await?;
             pending_len = 0;
         }
     }
-    let id = commit(writer, pending).await?;
+    let id = commit(store, writer, pending).await?;
     Ok(WrittenBlob {
         id,
         size,

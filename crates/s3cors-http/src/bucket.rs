@@ -95,7 +95,11 @@ pub(crate) async fn create(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let store = ctx.app.store.clone();
     let acl = crate::acl::acl_header(ctx)?;
     let (bucket, owner) = (ctx.bucket.clone(), ctx.account());
-    match blocking(move || Ok(store.create_bucket(&bucket, &owner, &region, acl.as_str())?)).await {
+    match blocking(ctx, move || {
+        Ok(store.create_bucket(&bucket, &owner, &region, acl.as_str())?)
+    })
+    .await
+    {
         Ok(_) => {}
         // In us-east-1, re-creating a bucket you own succeeds and changes nothing (S3's legacy
         // behaviour there); other regions answer 409 BucketAlreadyOwnedByYou.
@@ -116,7 +120,7 @@ pub(crate) fn head(ctx: &Ctx) -> Result<Response, S3Error> {
 
 pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
     let (app, bucket) = (ctx.app.clone(), ctx.bucket.clone());
-    blocking(move || {
+    blocking(ctx, move || {
         app.cors.delete_bucket(&app.store, &bucket)?;
         app.policies.set(&bucket, None);
         Ok(())

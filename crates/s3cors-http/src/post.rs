@@ -208,8 +208,10 @@ pub(crate) async fn post_object(ctx: &Ctx, body: Body) -> Result<Response, S3Err
     }
     let new = new_object(blob, meta, acl.as_str().to_owned());
     let (store, bucket_name, k) = (ctx.app.store.clone(), ctx.bucket.clone(), key.clone());
-    let rec =
-        blocking(move || Ok(store.put_object(&bucket_name, &k, new, &WriteCondition::default())?)).await?;
+    let rec = blocking(ctx, move || {
+        Ok(store.put_object(&bucket_name, &k, new, &WriteCondition::default())?)
+    })
+    .await?;
     let host = ctx.header("host").unwrap_or("localhost");
     let location = format!("http://{host}/{}/{}", bucket.name, encode(&key));
     if let Some(redirect) = field(&fields, "success_action_redirect").or_else(|| field(&fields, "redirect")) {

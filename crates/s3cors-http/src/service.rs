@@ -318,10 +318,15 @@ pub(crate) fn canonical_id(account: &str) -> String {
     format!("{}{}", hex::encode(a), hex::encode(b))
 }
 
-/// Runs blocking store work off the async threads.
+/// Runs store work that may block off the async threads; with the memory store, which never blocks,
+/// it runs in place (a thread hand-off costs more than the work).
 pub(crate) async fn blocking<T: Send + 'static>(
+    ctx: &Ctx,
     f: impl FnOnce() -> Result<T, S3Error> + Send + 'static,
 ) -> Result<T, S3Error> {
+    if !ctx.app.store.is_durable() {
+        return f();
+    }
     tokio::task::spawn_blocking(f).await.map_err(|e| {
         tracing::error!(error = %e, "blocking task failed");
         S3Error::internal()

@@ -51,6 +51,8 @@ pub struct Store {
     bucket_lock: RwLock<()>,
     /// Serialises read-modify-write of one key, so that the blob an overwrite replaces is known.
     key_locks: Vec<Mutex<()>>,
+    /// Whether operations touch the disk (and may block on fsync).
+    durable: bool,
 }
 
 fn policy_key(bucket: &str) -> Vec<u8> {
@@ -192,7 +194,14 @@ impl Store {
             blobs,
             bucket_lock: RwLock::new(()),
             key_locks: (0..KEY_LOCKS).map(|_| Mutex::new(())).collect(),
+            durable: false,
         }
+    }
+
+    /// Whether operations touch the disk and may block (the durable store), so that callers on async
+    /// threads should run them on a blocking thread; the memory store's operations never block.
+    pub fn is_durable(&self) -> bool {
+        self.durable
     }
 
     /// A store that keeps everything in memory.
@@ -206,7 +215,8 @@ impl Store {
         std::fs::create_dir_all(dir)?;
         let kv = SledKv::open(&dir.join("meta"))?;
         let blobs = FileBlobs::open(dir)?;
-        let store = Self::new(Arc::new(kv), Arc::new(blobs));
+        let mut store = Self::new(Arc::new(kv), Arc::new(blobs));
+        store.durable = true;
         let removed = store.sweep()?;
         if removed > 0 {
             tracing::info!(removed, "removed leftover temporary and unreferenced files");
