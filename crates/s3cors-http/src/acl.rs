@@ -130,7 +130,10 @@ pub(crate) async fn put_bucket_acl(ctx: &Ctx, body: Body) -> Result<Response, S3
     let b = ctx.app.store.bucket(&ctx.bucket)?;
     let acl = requested_acl(ctx, body, &b.owner).await?;
     let (store, bucket) = (ctx.app.store.clone(), ctx.bucket.clone());
-    blocking(ctx, move || Ok(store.set_bucket_acl(&bucket, acl.as_str())?)).await?;
+    blocking(&ctx.app.store, move || {
+        Ok(store.set_bucket_acl(&bucket, acl.as_str())?)
+    })
+    .await?;
     Ok(response::empty(StatusCode::OK))
 }
 
@@ -148,7 +151,7 @@ pub(crate) async fn put_object_acl(ctx: &Ctx, body: Body) -> Result<Response, S3
     ctx.app.store.object(&ctx.bucket, &ctx.key)?;
     let acl = requested_acl(ctx, body, &b.owner).await?;
     let (store, bucket, key) = (ctx.app.store.clone(), ctx.bucket.clone(), ctx.key.clone());
-    blocking(ctx, move || {
+    blocking(&ctx.app.store, move || {
         Ok(store.set_object_acl(&bucket, &key, acl.as_str())?)
     })
     .await?;
@@ -174,7 +177,7 @@ pub(crate) async fn put_policy(ctx: &Ctx, body: Body) -> Result<Response, S3Erro
     let policy = Policy::parse(&body, &ctx.bucket)?;
     let text = String::from_utf8(body.to_vec()).map_err(|_| S3Error::new(S3ErrorCode::MalformedPolicy))?;
     let (app, bucket) = (ctx.app.clone(), ctx.bucket.clone());
-    blocking(ctx, move || {
+    blocking(&ctx.app.store, move || {
         app.store.put_policy(&bucket, &text)?;
         app.policies.set(&bucket, Some(policy));
         Ok(())
@@ -185,7 +188,7 @@ pub(crate) async fn put_policy(ctx: &Ctx, body: Body) -> Result<Response, S3Erro
 
 pub(crate) async fn delete_policy(ctx: &Ctx) -> Result<Response, S3Error> {
     let (app, bucket) = (ctx.app.clone(), ctx.bucket.clone());
-    blocking(ctx, move || {
+    blocking(&ctx.app.store, move || {
         app.store.delete_policy(&bucket)?;
         app.policies.set(&bucket, None);
         Ok(())

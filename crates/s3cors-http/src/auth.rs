@@ -8,8 +8,7 @@
 //! layer answers them first). For `aws-chunked` bodies signed chunk by chunk it hands the body reader a
 //! [`ChunkSigning`] that verifies every chunk signature in the chain.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -490,25 +489,38 @@ fn sigv2_query(config: &Config, req: &SignedRequest<'_>, now: SystemTime) -> Res
 }
 
 /// The signing key of a secret for a credential scope, from a small cache: it changes once a day per
-/// account and region, and deriving it costs four HMACs (SDKs cache it the same way).
+/// account and region, and deriving it costs four HMACs (SDKs cache it the same way). A hit compares
+/// borrowed strings and allocates nothing.
 fn cached_signing_key(secret: &str, c: &Credential) -> [u8; 32] {
-    type Keys = HashMap<(String, String, String, String), [u8; 32]>;
-    static KEYS: LazyLock<Mutex<Keys>> = LazyLock::new(Mutex::default);
-    let id = (
-        secret.to_owned(),
-        c.date.clone(),
-        c.region.clone(),
-        c.service.clone(),
-    );
-    if let Some(key) = KEYS.lock().ok().and_then(|k| k.get(&id).copied()) {
+    struct Entry {
+        secret: String,
+        scope: Credential,
+        key: [u8; 32],
+    }
+    static KEYS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+    let same = |e: &Entry| {
+        e.secret == secret
+            && e.scope.date == c.date
+            && e.scope.region == c.region
+            && e.scope.service == c.service
+    };
+    if let Some(key) = KEYS
+        .lock()
+        .ok()
+        .and_then(|k| k.iter().find(|e| same(e)).map(|e| e.key))
+    {
         return key;
     }
     let key = sigv4::signing_key(secret, c);
     if let Ok(mut keys) = KEYS.lock() {
-        if keys.len() >= 256 {
-            keys.clear();
+        if keys.len() >= 64 {
+            keys.remove(0);
         }
-        keys.insert(id, key);
+        keys.push(Entry {
+            secret: secret.to_owned(),
+            scope: c.clone(),
+            key,
+        });
     }
     key
 }

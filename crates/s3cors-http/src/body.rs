@@ -20,7 +20,8 @@ use s3cors_proto::{S3Error, S3ErrorCode};
 use sha2::Sha256;
 
 use crate::auth::ChunkSigning;
-use s3cors_store::{BlobWriter, Store, StoreError, WrittenBlob};
+use crate::service::blocking;
+use s3cors_store::{BlobWriter, Store, WrittenBlob};
 
 /// The largest object a single PUT may carry (5 GiB).
 pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -303,20 +304,6 @@ impl Payload {
     }
 }
 
-/// Runs blob IO on a blocking thread for the durable store, in place for the memory store.
-async fn blob_io<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
-    store: &Store,
-    f: impl FnOnce() -> Result<T, E> + Send + 'static,
-) -> Result<T, S3Error> {
-    if !store.is_durable() {
-        return f().map_err(internal);
-    }
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(internal)?
-        .map_err(internal)
-}
-
 fn write_all(writer: &mut dyn BlobWriter, pending: &[Bytes]) -> std::io::Result<()> {
     pending.iter().try_for_each(|b| writer.write(b))
 }
@@ -326,8 +313,10 @@ async fn flush(
     mut writer: Box<dyn BlobWriter>,
     pending: Vec<Bytes>,
 ) -> Result<Box<dyn BlobWriter>, S3Error> {
-    blob_io(store, move || {
-        write_all(writer.as_mut(), &pending).map(|()| writer)
+    blocking(store, move || {
+        write_all(writer.as_mut(), &pending)
+            .map(|()| writer)
+            .map_err(internal)
     })
     .await
 }
@@ -339,9 +328,9 @@ async fn commit(
     mut writer: Box<dyn BlobWriter>,
     pending: Vec<Bytes>,
 ) -> Result<String, S3Error> {
-    blob_io(store, move || {
-        write_all(writer.as_mut(), &pending).map_err(StoreError::from)?;
-        writer.commit()
+    blocking(store, move || {
+        write_all(writer.as_mut(), &pending).map_err(internal)?;
+        writer.commit().map_err(internal)
     })
     .await
 }

@@ -95,7 +95,7 @@ pub(crate) async fn create(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let store = ctx.app.store.clone();
     let acl = crate::acl::acl_header(ctx)?;
     let (bucket, owner) = (ctx.bucket.clone(), ctx.account());
-    match blocking(ctx, move || {
+    match blocking(&ctx.app.store, move || {
         Ok(store.create_bucket(&bucket, &owner, &region, acl.as_str())?)
     })
     .await
@@ -120,7 +120,7 @@ pub(crate) fn head(ctx: &Ctx) -> Result<Response, S3Error> {
 
 pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
     let (app, bucket) = (ctx.app.clone(), ctx.bucket.clone());
-    blocking(ctx, move || {
+    blocking(&ctx.app.store, move || {
         app.cors.delete_bucket(&app.store, &bucket)?;
         app.policies.set(&bucket, None);
         Ok(())

@@ -107,7 +107,7 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     s3cors_cors::validate(&config).map_err(|e| validation_error(&e))?;
     let app = ctx.app.clone();
     let bucket = ctx.bucket.clone();
-    blocking(ctx, move || app.cors.put(&app.store, &bucket, config)).await?;
+    blocking(&ctx.app.store, move || app.cors.put(&app.store, &bucket, config)).await?;
     Ok(response::empty(StatusCode::OK))
 }
 
@@ -124,6 +124,6 @@ pub(crate) fn get(ctx: &Ctx) -> Result<Response, S3Error> {
 pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
     let app = ctx.app.clone();
     let bucket = ctx.bucket.clone();
-    blocking(ctx, move || app.cors.delete(&app.store, &bucket)).await?;
+    blocking(&ctx.app.store, move || app.cors.delete(&app.store, &bucket)).await?;
     Ok(no_content())
 }

@@ -41,7 +41,7 @@ pub(crate) async fn create(ctx: &Ctx) -> Result<Response, S3Error> {
     let acl = crate::acl::acl_header(ctx)?;
     let checksum = upload_checksum(ctx)?;
     let (bucket, key, owner) = (ctx.bucket.clone(), ctx.key.clone(), ctx.account());
-    let rec = blocking(ctx, move || {
+    let rec = blocking(&ctx.app.store, move || {
         Ok(store.create_upload(&bucket, &key, meta, acl.as_str(), &owner, checksum)?)
     })
     .await?;
@@ -119,7 +119,7 @@ pub(crate) async fn upload_part(ctx: &Ctx, body: Body) -> Result<Response, S3Err
         algo,
     )
     .await?;
-    let part = blocking(ctx, move || Ok(store.put_part(&up, number, &blob)?)).await?;
+    let part = blocking(&ctx.app.store, move || Ok(store.put_part(&up, number, &blob)?)).await?;
     let mut resp = response::empty(StatusCode::OK);
     set_header(&mut resp, "etag", &part.etag());
     if let (Some(a), Some(c)) = (algo, &part.checksum) {
@@ -169,7 +169,7 @@ pub(crate) async fn upload_part_copy(ctx: &Ctx) -> Result<Response, S3Error> {
         .checksum_algorithm
         .as_deref()
         .and_then(ChecksumAlgorithm::from_name);
-    let part = blocking(ctx, move || {
+    let part = blocking(&ctx.app.store, move || {
         let blob = store.copy_blob(&src.blob, range, algo)?;
         Ok(store.put_part(&up, number, &blob)?)
     })
@@ -203,7 +203,10 @@ pub(crate) async fn complete(ctx: &Ctx, body: Body) -> Result<Response, S3Error>
     let parts = s3cors_proto::docs::parse_complete_multipart(&body)?;
     let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let store = ctx.app.store.clone();
-    let rec = blocking(ctx, move || Ok(store.complete_upload(&up, &listed, &cond)?)).await?;
+    let rec = blocking(&ctx.app.store, move || {
+        Ok(store.complete_upload(&up, &listed, &cond)?)
+    })
+    .await?;
     Ok(complete_result(ctx, &rec.etag, rec.checksum.as_ref()))
 }
 
@@ -229,7 +232,7 @@ fn complete_result(ctx: &Ctx, etag: &str, checksum: Option<&StoredChecksum>) -> 
 pub(crate) async fn abort(ctx: &Ctx) -> Result<Response, S3Error> {
     let up = upload(ctx)?;
     let store = ctx.app.store.clone();
-    blocking(ctx, move || Ok(store.abort_upload(&up)?)).await?;
+    blocking(&ctx.app.store, move || Ok(store.abort_upload(&up)?)).await?;
     Ok(no_content())
 }
 

@@ -40,7 +40,10 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     .await?;
     let new = new_object(blob, meta, acl);
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let rec = blocking(ctx, move || Ok(store.put_object(&bucket, &key, new, &cond)?)).await?;
+    let rec = blocking(&ctx.app.store, move || {
+        Ok(store.put_object(&bucket, &key, new, &cond)?)
+    })
+    .await?;
     let mut resp = response::empty(StatusCode::OK);
     set_header(&mut resp, "etag", &rec.etag);
     if let Some(c) = &rec.checksum {
@@ -250,7 +253,7 @@ fn condition_name(c: &Conditions<'_>) -> &'static str {
 
 pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
     let (store, bucket, key) = (ctx.app.store.clone(), ctx.bucket.clone(), ctx.key.clone());
-    blocking(ctx, move || Ok(store.delete_object(&bucket, &key)?)).await?;
+    blocking(&ctx.app.store, move || Ok(store.delete_object(&bucket, &key)?)).await?;
     Ok(no_content())
 }
 
@@ -260,7 +263,7 @@ pub(crate) async fn delete_many(ctx: &Ctx, body: Body) -> Result<Response, S3Err
     ctx.app.store.bucket(&ctx.bucket)?;
     let store = ctx.app.store.clone();
     let bucket = ctx.bucket.clone();
-    let results = blocking(ctx, move || {
+    let results = blocking(&ctx.app.store, move || {
         Ok(req
             .objects
             .into_iter()
@@ -388,7 +391,7 @@ pub(crate) async fn copy(ctx: &Ctx) -> Result<Response, S3Error> {
     };
     let store = ctx.app.store.clone();
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let rec = blocking(ctx, move || {
+    let rec = blocking(&ctx.app.store, move || {
         // The copy keeps the source's algorithm when it covers the whole object, else CRC64NVME.
         let algo = src
             .checksum

@@ -208,7 +208,7 @@ pub(crate) async fn post_object(ctx: &Ctx, body: Body) -> Result<Response, S3Err
     }
     let new = new_object(blob, meta, acl.as_str().to_owned());
     let (store, bucket_name, k) = (ctx.app.store.clone(), ctx.bucket.clone(), key.clone());
-    let rec = blocking(ctx, move || {
+    let rec = blocking(&ctx.app.store, move || {
         Ok(store.put_object(&bucket_name, &k, new, &WriteCondition::default())?)
     })
     .await?;

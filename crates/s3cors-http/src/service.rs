@@ -14,6 +14,7 @@ use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use s3cors_proto::endpoint::virtual_host_bucket;
 use s3cors_proto::{Op, Query, RequestTarget, S3Error, S3ErrorCode, classify};
+use s3cors_store::Store;
 
 use crate::auth::{Caller, ChunkSigning, SignedRequest, authenticate};
 use crate::response::{self, RequestIds};
@@ -321,10 +322,10 @@ pub(crate) fn canonical_id(account: &str) -> String {
 /// Runs store work that may block off the async threads; with the memory store, which never blocks,
 /// it runs in place (a thread hand-off costs more than the work).
 pub(crate) async fn blocking<T: Send + 'static>(
-    ctx: &Ctx,
+    store: &Store,
     f: impl FnOnce() -> Result<T, S3Error> + Send + 'static,
 ) -> Result<T, S3Error> {
-    if !ctx.app.store.is_durable() {
+    if !store.is_durable() {
         return f();
     }
     tokio::task::spawn_blocking(f).await.map_err(|e| {
