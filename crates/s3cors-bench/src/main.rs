@@ -396,14 +396,18 @@ fn main() {
     let mut rounds = 5;
     let mut seconds = 5;
     let mut json = None;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--rounds" => rounds = args.next().and_then(|v| v.parse().ok()).expect("--rounds N"),
             "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).expect("--seconds S"),
             "--json" => json = args.next().map(PathBuf::from),
+            // Workloads whose name starts with this (e.g. `W3`), for profiling one of them.
+            "--only" => only = args.next(),
             other => panic!(
-                "unknown argument {other}; usage: s3cors-bench [--rounds N] [--seconds S] [--json FILE]"
+                "unknown argument {other}; usage: s3cors-bench [--rounds N] [--seconds S] [--json FILE] \
+                 [--only NAME-PREFIX]"
             ),
         }
     }
@@ -595,7 +599,10 @@ fn main() {
         connections: 16,
     };
     let mut rows = Vec::new();
-    for w in &works {
+    for w in works
+        .iter()
+        .filter(|w| only.as_ref().is_none_or(|p| w.name.starts_with(p.as_str())))
+    {
         let (mut base, mut cand) = (Vec::new(), Vec::new());
         for r in 0..rounds {
             // ceiling, candidate, candidate, ceiling, …

@@ -67,6 +67,19 @@ fn incomplete() -> S3Error {
     S3Error::new(S3ErrorCode::IncompleteBody)
 }
 
+/// A body that could not be read: it stalled ([`crate::serve::BodyStalled`], S3's `RequestTimeout`) or
+/// ended early.
+pub(crate) fn unreadable(e: &(dyn std::error::Error + 'static)) -> S3Error {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<crate::serve::BodyStalled>() {
+            return S3Error::new(S3ErrorCode::RequestTimeout);
+        }
+        cause = c.source();
+    }
+    incomplete()
+}
+
 fn internal(e: impl std::fmt::Display) -> S3Error {
     tracing::error!(error = %e, "writing a body failed");
     S3Error::internal()
@@ -241,7 +254,7 @@ impl Payload {
                     return Ok(None);
                 }
                 Some(frame) => {
-                    let Ok(data) = frame.map_err(|_| incomplete())?.into_data() else {
+                    let Ok(data) = frame.map_err(|e| unreadable(&e))?.into_data() else {
                         continue;
                     };
                     match &mut self.decoder {
@@ -391,7 +404,7 @@ pub(crate) async fn store_field(
     let mut writer = store.create_blob().map_err(internal)?;
     let (mut md5, mut hasher) = (Md5::new(), algo.hasher());
     let (mut size, mut pending, mut pending_len) = (0u64, Vec::new(), 0usize);
-    while let Some(data) = field.chunk().await.map_err(|_| incomplete())? {
+    while let Some(data) = field.chunk().await.map_err(|e| unreadable(&e))? {
         size += data.len() as u64;
         if size > max {
             return Err(S3Error::new(S3ErrorCode::EntityTooLarge)

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::Response;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use s3cors_cors::{BucketCors, CorsHeaders, PreflightError, PreflightRequest};
 use s3cors_proto::endpoint::{locate, virtual_host_bucket};
 use s3cors_proto::{S3Error, S3ErrorCode};
@@ -61,8 +61,8 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn host(req: &Request) -> Option<&str> {
-    header(req.headers(), "host").or_else(|| req.uri().authority().map(|a| a.as_str()))
+fn host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
+    header(headers, "host").or_else(|| uri.authority().map(|a| a.as_str()))
 }
 
 /// Adds a rule's headers to a response.
@@ -74,56 +74,65 @@ fn add_headers(resp: &mut Response, headers: &CorsHeaders<'_>) {
     }
 }
 
-impl<S> CorsService<S> {
-    /// What the request finds of its bucket's CORS; the entry is kept for the whole request.
-    fn bucket_state(&self, bucket: Option<&str>) -> (Option<Arc<CorsEntry>>, bool) {
-        let Some(bucket) = bucket else {
-            return (None, false);
-        };
-        match self.app.cors.get(bucket) {
-            Some(entry) => (Some(entry), true),
-            None => (None, self.app.store.bucket(bucket).is_ok()),
-        }
+/// What a request finds of its bucket's CORS; the entry is kept for the whole request.
+fn bucket_state(app: &App, bucket: Option<&str>) -> (Option<Arc<CorsEntry>>, bool) {
+    let Some(bucket) = bucket else {
+        return (None, false);
+    };
+    match app.cors.get(bucket) {
+        Some(entry) => (Some(entry), true),
+        None => (None, app.store.bucket(bucket).is_ok()),
     }
+}
 
-    fn preflight(&self, req: &Request) -> Response {
-        let ids = RequestIds::new();
-        let located = locate(host(req), req.uri().path(), &self.app.config.domains);
-        let (entry, exists) = self.bucket_state(located.as_ref().map(|(b, _)| b.as_str()));
-        let state = match (&entry, exists) {
-            (Some(e), _) => BucketCors::Configured(&e.compiled),
-            (None, true) => BucketCors::NotConfigured,
-            (None, false) => BucketCors::NoBucket,
-        };
-        let h = req.headers();
-        let pf = PreflightRequest {
-            origin: header(h, "origin"),
-            method: header(h, "access-control-request-method"),
-            headers: header(h, "access-control-request-headers"),
-            has_key: located.as_ref().is_some_and(|(_, k)| *k),
-        };
-        let decision = s3cors_cors::preflight(state, &pf);
-        self.app.metrics.preflight(decision.is_ok());
-        tracing::info!(
-            request_id = %ids.request_id,
-            op = "Preflight",
-            path = req.uri().path(),
-            cors = if decision.is_ok() { "allowed" } else { "denied" },
-            "request"
-        );
-        let mut resp = match decision {
-            Ok(allowed) => {
-                let mut resp = response::empty(StatusCode::OK);
-                resp.headers_mut()
-                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
-                add_headers(&mut resp, &allowed);
-                resp
-            }
-            Err(e) => response::error(&preflight_error(&e), &ids, false),
-        };
-        ids.stamp(&mut resp);
-        resp
+fn is_internal(app: &App, uri: &Uri, headers: &HeaderMap) -> bool {
+    uri.path().starts_with("/_s3cors/")
+        && host(uri, headers)
+            .and_then(|h| virtual_host_bucket(h, &app.config.domains))
+            .is_none()
+}
+
+/// S3's answer to an `OPTIONS` request (every one except to the `/_s3cors/` endpoints), or `None` for
+/// any other request. The connection loop calls this before the router: a preflight needs nothing else.
+pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
+    if method != Method::OPTIONS || is_internal(app, uri, headers) {
+        return None;
     }
+    let ids = RequestIds::new();
+    let located = locate(host(uri, headers), uri.path(), &app.config.domains);
+    let (entry, exists) = bucket_state(app, located.as_ref().map(|(b, _)| b.as_str()));
+    let state = match (&entry, exists) {
+        (Some(e), _) => BucketCors::Configured(&e.compiled),
+        (None, true) => BucketCors::NotConfigured,
+        (None, false) => BucketCors::NoBucket,
+    };
+    let pf = PreflightRequest {
+        origin: header(headers, "origin"),
+        method: header(headers, "access-control-request-method"),
+        headers: header(headers, "access-control-request-headers"),
+        has_key: located.as_ref().is_some_and(|(_, k)| *k),
+    };
+    let decision = s3cors_cors::preflight(state, &pf);
+    app.metrics.preflight(decision.is_ok());
+    tracing::info!(
+        request_id = ids.request_id(),
+        op = "Preflight",
+        path = uri.path(),
+        cors = if decision.is_ok() { "allowed" } else { "denied" },
+        "request"
+    );
+    let mut resp = match decision {
+        Ok(allowed) => {
+            let mut resp = response::empty(StatusCode::OK);
+            resp.headers_mut()
+                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
+            add_headers(&mut resp, &allowed);
+            resp
+        }
+        Err(e) => response::error(&preflight_error(&e), &ids, false),
+    };
+    ids.stamp(&mut resp);
+    Some(resp)
 }
 
 fn preflight_error(e: &PreflightError) -> S3Error {
@@ -157,12 +166,7 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let internal = req.uri().path().starts_with("/_s3cors/")
-            && host(&req)
-                .and_then(|h| virtual_host_bucket(h, &self.app.config.domains))
-                .is_none();
-        if req.method() == Method::OPTIONS && !internal {
-            let resp = self.preflight(&req);
+        if let Some(resp) = answer_preflight(&self.app, req.method(), req.uri(), req.headers()) {
             return Box::pin(async move { Ok(resp) });
         }
         let origin = header(req.headers(), "origin")
@@ -172,7 +176,11 @@ where
             return Box::pin(self.inner.call(req));
         };
         // The configuration in force when the request arrived (R66).
-        let located = locate(host(&req), req.uri().path(), &self.app.config.domains);
+        let located = locate(
+            host(req.uri(), req.headers()),
+            req.uri().path(),
+            &self.app.config.domains,
+        );
         let entry = located.and_then(|(bucket, _)| self.app.cors.get(&bucket));
         let Some(entry) = entry else {
             return Box::pin(self.inner.call(req));

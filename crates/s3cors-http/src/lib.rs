@@ -18,12 +18,14 @@ mod multipart;
 mod object;
 mod post;
 pub mod response;
+pub mod serve;
 mod service;
 
 use std::sync::Arc;
 
 use s3cors_store::Store;
 
+pub use serve::{Limits, serve};
 pub use service::router;
 
 /// What the service needs to know about its deployment.
@@ -35,6 +37,8 @@ pub struct Config {
     pub domains: Vec<String>,
     /// The accounts; the first is the default one.
     pub accounts: Vec<auth::Account>,
+    /// Connection and request limits.
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -48,6 +52,7 @@ impl Default for Config {
                 access_key_id: "s3cors".to_owned(),
                 secret_access_key: "s3cors-secret".to_owned(),
             }],
+            limits: Limits::default(),
         }
     }
 }

@@ -9,13 +9,14 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, StatusCode};
 use s3cors_proto::S3Error;
 
-/// The ids S3 puts on every response: `x-amz-request-id` and `x-amz-id-2`.
-#[derive(Debug, Clone)]
+/// The ids S3 puts on every response: `x-amz-request-id` and `x-amz-id-2`, kept inline (no allocation
+/// until they are written into headers).
+#[derive(Debug, Clone, Copy)]
 pub struct RequestIds {
     /// 16 upper-case hex digits.
-    pub request_id: String,
-    /// The host id.
-    pub host_id: String,
+    request_id: [u8; 16],
+    /// Base64 of 16 bytes.
+    host_id: [u8; 24],
 }
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -27,21 +28,35 @@ impl RequestIds {
         let seed = *SEED.get_or_init(rand::random::<u64>);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let mixed = seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let request_id = format!("{mixed:016X}");
-        let host_id = base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            [seed.to_be_bytes(), n.to_be_bytes()].concat(),
-        );
+        let mut request_id = [0u8; 16];
+        for (i, b) in request_id.iter_mut().enumerate() {
+            *b = b"0123456789ABCDEF"[((mixed >> (60 - 4 * i)) & 0xF) as usize];
+        }
+        let mut raw = [0u8; 16];
+        raw[..8].copy_from_slice(&seed.to_be_bytes());
+        raw[8..].copy_from_slice(&n.to_be_bytes());
+        let mut host_id = [0u8; 24];
+        let _ = base64::Engine::encode_slice(&base64::engine::general_purpose::STANDARD, raw, &mut host_id);
         RequestIds { request_id, host_id }
+    }
+
+    /// The request id (16 upper-case hex digits).
+    pub fn request_id(&self) -> &str {
+        std::str::from_utf8(&self.request_id).unwrap_or_default()
+    }
+
+    /// The host id.
+    pub fn host_id(&self) -> &str {
+        std::str::from_utf8(&self.host_id).unwrap_or_default()
     }
 
     /// Adds both ids to a response.
     pub fn stamp(&self, resp: &mut Response) {
         let h = resp.headers_mut();
-        if let Ok(v) = HeaderValue::from_str(&self.request_id) {
+        if let Ok(v) = HeaderValue::from_bytes(&self.request_id) {
             h.insert("x-amz-request-id", v);
         }
-        if let Ok(v) = HeaderValue::from_str(&self.host_id) {
+        if let Ok(v) = HeaderValue::from_bytes(&self.host_id) {
             h.insert("x-amz-id-2", v);
         }
         h.insert("server", HeaderValue::from_static("AmazonS3"));
@@ -75,7 +90,7 @@ pub fn error(err: &S3Error, ids: &RequestIds, head: bool) -> Response {
     let mut resp = if head || status == StatusCode::NOT_MODIFIED {
         empty(status)
     } else {
-        let mut r = xml(err.to_xml(&ids.request_id, &ids.host_id));
+        let mut r = xml(err.to_xml(ids.request_id(), ids.host_id()));
         *r.status_mut() = status;
         r
     };

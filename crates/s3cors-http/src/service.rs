@@ -90,7 +90,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     app.metrics
         .request(name, status, elapsed, bytes_in, content_length(resp.headers()));
     tracing::info!(
-        request_id = %ids.request_id,
+        request_id = ids.request_id(),
         op = name,
         %method,
         path,
@@ -113,12 +113,21 @@ fn content_length(headers: &HeaderMap) -> u64 {
 
 type Outcome = Result<(Option<Op>, Response), (Option<Op>, S3Error)>;
 
-fn host_of(req: &Request) -> Option<String> {
-    req.headers()
+fn host_of(parts: &http::request::Parts) -> Option<&str> {
+    parts
+        .headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+}
+
+/// The size of the request line and header fields, as S3 counts it against its limit.
+fn header_section_bytes(parts: &http::request::Parts) -> usize {
+    let line = parts.method.as_str().len() + parts.uri.path_and_query().map_or(1, |p| p.as_str().len()) + 11;
+    parts
+        .headers
+        .iter()
+        .fold(line, |n, (name, value)| n + name.as_str().len() + value.len() + 4)
 }
 
 fn internal_endpoint(app: &App, path: &str) -> Option<Response> {
@@ -155,9 +164,11 @@ fn internal_endpoint(app: &App, path: &str) -> Option<Response> {
 /// for the request log.
 async fn dispatch(app: Arc<App>, req: Request, logged: &mut (Option<String>, Option<String>)) -> Outcome {
     let (parts, body) = req.into_parts();
-    let host = host_of(&Request::from_parts(parts.clone(), Body::empty()));
+    if header_section_bytes(&parts) > app.config.limits.max_header_bytes {
+        return Err((None, S3Error::new(S3ErrorCode::RequestHeaderSectionTooLarge)));
+    }
+    let host = host_of(&parts);
     let vhost = host
-        .as_deref()
         .and_then(|h| virtual_host_bucket(h, &app.config.domains))
         .is_some();
     if !vhost && let Some(resp) = internal_endpoint(&app, parts.uri.path()) {
@@ -166,7 +177,7 @@ async fn dispatch(app: Arc<App>, req: Request, logged: &mut (Option<String>, Opt
     let query = Query::parse(parts.uri.query().unwrap_or("")).map_err(|e| (None, e))?;
     let target = RequestTarget {
         method: parts.method.as_str(),
-        host: host.as_deref(),
+        host,
         path: parts.uri.path(),
         query: &query,
         copy_source: parts.headers.contains_key("x-amz-copy-source"),

@@ -56,6 +56,8 @@ pub enum S3ErrorCode {
     NoSuchUpload,
     NotImplemented,
     PreconditionFailed,
+    RequestHeaderSectionTooLarge,
+    RequestTimeout,
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
     XAmzContentSHA256Mismatch,
@@ -110,6 +112,8 @@ impl S3ErrorCode {
             NoSuchUpload => "NoSuchUpload",
             NotImplemented => "NotImplemented",
             PreconditionFailed => "PreconditionFailed",
+            RequestHeaderSectionTooLarge => "RequestHeaderSectionTooLarge",
+            RequestTimeout => "RequestTimeout",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
             SignatureDoesNotMatch => "SignatureDoesNotMatch",
             XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
@@ -160,6 +164,8 @@ impl S3ErrorCode {
             | MetadataTooLarge
             | MissingRequestBodyError
             | MissingSecurityHeader
+            | RequestHeaderSectionTooLarge
+            | RequestTimeout
             | XAmzContentSHA256Mismatch => 400,
         }
     }
@@ -238,6 +244,11 @@ impl S3ErrorCode {
             }
             NotImplemented => "A header you provided implies functionality that is not implemented",
             PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
+            RequestHeaderSectionTooLarge => "Your request header section exceeds the maximum allowed size.",
+            RequestTimeout => {
+                "Your socket connection to the server was not read from or written to within the timeout \
+                 period. Idle connections will be closed."
+            }
             RequestTimeTooSkewed => {
                 "The difference between the request time and the current time is too large."
             }

@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use s3cors_http::auth::Account;
-use s3cors_http::{App, Config};
+use s3cors_http::{App, Config, Limits};
+
+use s3cors_store::Store;
 
 mod accounts;
 mod startup;
-use s3cors_store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -96,6 +97,23 @@ struct ServeArgs {
     /// Seconds to let in-flight requests finish after SIGTERM or SIGINT.
     #[arg(long, env = "S3CORS_SHUTDOWN_TIMEOUT", default_value_t = 10)]
     shutdown_timeout: u64,
+    /// Largest request line and header section in bytes; larger is S3's RequestHeaderSectionTooLarge
+    /// (four times larger, or more than --max-headers fields: 431 and the connection is closed).
+    #[arg(long, env = "S3CORS_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
+    max_header_bytes: usize,
+    /// Most header fields in one request.
+    #[arg(long, env = "S3CORS_MAX_HEADERS", default_value_t = 100)]
+    max_headers: usize,
+    /// Seconds a client has to send a complete header section once the connection is ready for one
+    /// (this also closes idle keep-alive connections).
+    #[arg(long, env = "S3CORS_HEADER_READ_TIMEOUT", default_value_t = 30)]
+    header_read_timeout: u64,
+    /// Seconds a request body may stall (S3's RequestTimeout) or a client may stop reading a response.
+    #[arg(long, env = "S3CORS_IDLE_TIMEOUT", default_value_t = 20)]
+    idle_timeout: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "S3CORS_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
 }
 
 fn main() -> ExitCode {
@@ -193,6 +211,13 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         region: args.region.clone(),
         domains: args.domain.clone(),
         accounts,
+        limits: Limits {
+            max_header_bytes: args.max_header_bytes,
+            max_headers: args.max_headers,
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
+            max_connections: args.max_connections,
+        },
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -221,7 +246,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     // After a signal, in-flight requests get `shutdown_timeout` seconds to finish.
     let stop = Arc::new(tokio::sync::Notify::new());
     let signalled = stop.clone();
-    let server = axum::serve(listener, s3cors_http::router(app)).with_graceful_shutdown(async move {
+    let server = s3cors_http::serve(listener, app, async move {
         shutdown_signal().await;
         signalled.notify_waiters();
     });
