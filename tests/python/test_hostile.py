@@ -7,6 +7,7 @@ and CORS configuration must be what it was before.
 """
 
 import base64
+import datetime
 import hashlib
 import http.client
 import re
@@ -15,6 +16,7 @@ import threading
 import time
 import urllib.parse
 
+import botocore.auth
 import pytest
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -54,22 +56,33 @@ def _send(port, method, target, headers, body, timeout=10):
             conn.putheader(k, v)
         conn.endheaders()
         if body:
-            conn.send(body)
+            try:
+                conn.send(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # answered before the whole body was read: the answer is still there
         r = conn.getresponse()
         return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
     finally:
         conn.close()
 
 
-def signed(port, method, path, query="", headers=None, body=b"", md5=False):
-    """A SigV4-signed request (botocore's signer); `path` and `query` go on the wire as given."""
+def signed(port, method, path, query="", headers=None, body=b"", md5=False, send_body=None, at=None):
+    """A SigV4-signed request (botocore's signer); `path` and `query` go on the wire as given.
+    `send_body` replaces the signed body on the wire; `at` signs as of that time."""
     headers = dict(headers or {})
     if md5:
         headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
     url = f"http://127.0.0.1:{port}{path}" + (f"?{query}" if query else "")
     req = AWSRequest(method=method, url=url, data=body, headers=headers)
-    S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(req)
+    real = botocore.auth.get_current_datetime
+    if at is not None:
+        botocore.auth.get_current_datetime = lambda: at
+    try:
+        S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(req)
+    finally:
+        botocore.auth.get_current_datetime = real
     target = path + (f"?{query}" if query else "")
+    body = body if send_body is None else send_body
     sent = {k: v for k, v in req.headers.items()}
     sent.setdefault("Host", f"127.0.0.1:{port}")
     if body:
@@ -212,7 +225,7 @@ def xml_ops(srv):
 
 
 def xml_bodies(root, inner):
-    deep = 100_000
+    deep = 5_000
     return {
         "billion-laughs": f"{BILLION_LAUGHS}<{root}><{inner}>&j;</{inner}></{root}>",
         "external-entity": f"{XXE}<{root}><{inner}>&x;</{inner}></{root}>",
@@ -251,14 +264,11 @@ def test_hostile_xml(srv, op, kind):
 
 
 def big_cors():
+    """A valid CORS document of exactly 64 KiB + 1 byte (cors-spec R16)."""
     rule = b"<CORSRule><AllowedOrigin>http://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"
     head, tail = b"<CORSConfiguration>", b"</CORSConfiguration>"
-    n = (65536 + 1 - len(head) - len(tail)) // len(rule) + 1
-    doc = head + rule * n + tail
-    pad = 65536 + 1 - len(doc)
-    assert pad <= 0
-    # Trim with whitespace inside the root so the document is exactly 64 KiB + 1 byte.
-    doc = head + rule * (n - 1) + b" " * (65536 + 1 - len(head) - len(tail) - len(rule) * (n - 1)) + tail
+    n = (65537 - len(head) - len(tail)) // len(rule)
+    doc = head + rule * n + b" " * (65537 - len(head) - len(tail) - len(rule) * n) + tail
     assert len(doc) == 65537
     return doc
 
@@ -278,6 +288,7 @@ def cases():
         c.append(pytest.param(send, status, code, id=name))
 
     # Sizes and counts.
+    # cors-spec R16: over 64 KB.
     case("cors-64KiB-plus-1", 400, "MaxMessageLengthExceeded",
          lambda p, s: signed(p, "PUT", f"/{BUCKET}", "cors", body=big_cors(), md5=True))
     case("delete-objects-1001-keys", 400, "MalformedXML",
@@ -294,15 +305,17 @@ def cases():
          lambda p, s: signed(p, "PUT", f"/{BUCKET}", "cors", body=b"", md5=True))
     case("policy-not-json", 400, "MalformedPolicy",
          lambda p, s: signed(p, "PUT", f"/{BUCKET}", "policy", body=b"<xml/>"))
-    case("policy-too-large", 400, "PolicyTooLarge" if False else "MaxMessageLengthExceeded",
+    case("policy-too-large", 400, "MaxMessageLengthExceeded",
          lambda p, s: signed(p, "PUT", f"/{BUCKET}", "policy", body=b"{" + b" " * 30000 + b"}"))
 
     # Keys.
     case("key-1025-bytes", 400, "KeyTooLongError", lambda p, s: signed(p, "PUT", f"/{BUCKET}/" + "k" * 1025, body=b"x"))
     case("key-1025-bytes-get", 400, "KeyTooLongError", lambda p, s: signed(p, "GET", f"/{BUCKET}/" + "k" * 1025))
     case("key-invalid-utf8", 400, "InvalidURI", lambda p, s: signed(p, "PUT", f"/{BUCKET}/bad%FFkey", body=b"x"))
-    case("key-invalid-percent", 400, "InvalidURI", lambda p, s: signed(p, "PUT", f"/{BUCKET}/bad%zzkey", body=b"x"))
-    case("bucket-invalid-utf8", 404, "NoSuchBucket", lambda p, s: signed(p, "GET", "/b%FFd/key"))
+    # An overlong UTF-8 encoding of '/' (a classic traversal trick) is not UTF-8 at all.
+    case("key-overlong-utf8-slash", 400, "InvalidURI",
+         lambda p, s: signed(p, "PUT", f"/{BUCKET}/..%C0%AF..%C0%AFetc", body=b"x"))
+    case("bucket-invalid-utf8", 400, "InvalidURI", lambda p, s: signed(p, "GET", "/b%FFd/key"))
     case("copy-source-traversal", 404, "NoSuchKey",
          lambda p, s: signed(p, "PUT", f"/{BUCKET}/copy", headers={"x-amz-copy-source": f"/{BUCKET}/../../etc/passwd"}))
     case("copy-source-other-bucket-missing", 404, "NoSuchBucket",
@@ -323,7 +336,7 @@ def cases():
     case("checksum-crc32-mismatch", 400, "BadDigest",
          lambda p, s: signed(p, "PUT", f"/{BUCKET}/x", headers={"x-amz-checksum-crc32": "AAAAAA=="}, body=b"x"))
     case("content-sha256-mismatch", 400, "XAmzContentSHA256Mismatch",
-         lambda p, s: signed(p, "PUT", f"/{BUCKET}/x", headers={"x-amz-content-sha256": "0" * 64}, body=b"x"))
+         lambda p, s: signed(p, "PUT", f"/{BUCKET}/x", body=b"x", send_body=b"y"))
     case("two-checksums", 400, "InvalidRequest",
          lambda p, s: signed(p, "PUT", f"/{BUCKET}/x",
                              headers={"x-amz-checksum-crc32": "AAAAAA==", "x-amz-checksum-sha1": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="},
@@ -360,7 +373,7 @@ def cases():
         case(f"max-keys-{value[:6]}", status, code,
              lambda p, s, v=value: signed(p, "GET", f"/{BUCKET}", f"list-type=2&max-keys={v}"))
     case("list-v2-bad-token", 400, "InvalidArgument",
-         lambda p, s: signed(p, "GET", f"/{BUCKET}", "list-type=2&continuation-token=%%%%"))
+         lambda p, s: signed(p, "GET", f"/{BUCKET}", "list-type=2&continuation-token=bogus"))
     case("list-bad-encoding-type", 400, "InvalidArgument",
          lambda p, s: signed(p, "GET", f"/{BUCKET}", "list-type=2&encoding-type=base64"))
     case("max-uploads-negative", 400, "InvalidArgument",
@@ -427,12 +440,13 @@ def cases():
          lambda p, s: plain(p, "GET", K, {"Authorization": "Bearer abc"}))
     case("header-auth-wrong-signature", 403, "SignatureDoesNotMatch",
          lambda p, s: plain(p, "GET", K, {
-             "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/s3/aws4_request, "
+             "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/{time.strftime('%Y%m%d', time.gmtime())}"
+                              "/us-east-1/s3/aws4_request, "
                               "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
              "x-amz-date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
              "x-amz-content-sha256": "UNSIGNED-PAYLOAD"}))
     case("header-auth-skewed", 403, "RequestTimeTooSkewed",
-         lambda p, s: signed(p, "GET", K, headers={"x-amz-date": "20000101T000000Z"}))
+         lambda p, s: signed(p, "GET", K, at=datetime.datetime(2000, 1, 1)))
     case("anonymous-put", 403, "AccessDenied", lambda p, s: plain(p, "PUT", f"/{BUCKET}/anon", body=b"x"))
     case("anonymous-delete-bucket", 403, "AccessDenied", lambda p, s: plain(p, "DELETE", f"/{BUCKET}"))
 
@@ -447,14 +461,17 @@ def cases():
     case("object-lock-not-implemented", 501, "NotImplemented",
          lambda p, s: signed(p, "PUT", f"/{BUCKET}", "object-lock", body=b"<ObjectLockConfiguration/>", md5=True))
 
-    # CORS request headers: never reflected, never a rule match.
-    case("preflight-origin-control-char", 403, "AccessForbidden",
+    # CORS request headers: bytes HTTP forbids in a field value are refused by the HTTP layer (a bare 400,
+    # the connection closed); nothing is reflected.
+    case("preflight-origin-control-char", 400, None,
          lambda p, s: plain(p, "OPTIONS", K, {"Origin": "http://app.example\x01", "Access-Control-Request-Method": "GET"}))
-    case("preflight-acrh-control-char", 403, "AccessForbidden",
+    case("preflight-acrh-control-char", 400, None,
          lambda p, s: plain(p, "OPTIONS", K, {"Origin": "http://app.example", "Access-Control-Request-Method": "GET",
                                               "Access-Control-Request-Headers": "x-a\x7fb"}))
-    case("preflight-method-garbage", 403, "AccessForbidden",
+    # cors-spec R44: an ACRM S3 does not accept is a 400 naming it.
+    case("preflight-method-garbage", 400, "BadRequest",
          lambda p, s: plain(p, "OPTIONS", K, {"Origin": "http://app.example", "Access-Control-Request-Method": "G E T"}))
+    # cors-spec R41: OPTIONS without an Origin.
     case("preflight-no-origin", 400, "BadRequest",
          lambda p, s: plain(p, "OPTIONS", K, {"Access-Control-Request-Method": "GET"}))
     case("preflight-origin-8KiB", 403, "AccessForbidden",
@@ -627,7 +644,7 @@ def test_traversal_shaped_keys_are_plain_keys(srv, key):
     outside = data_dir.parent / "outside-canary"
     outside.write_bytes(b"canary")
     body = f"the object named {key!r}".encode()
-    path = f"/{BUCKET}/" + urllib.parse.quote(key, safe="")
+    path = f"/{BUCKET}/" + urllib.parse.quote(key, safe="/")
     assert signed(srv.port, "PUT", path, body=body).status == 200
     got = signed(srv.port, "GET", path)
     assert got.status == 200 and got.body == body

@@ -49,18 +49,19 @@ fn acl_document(owner: &str, acl: CannedAcl) -> String {
 
 /// The canned ACL an `AccessControlPolicy` body amounts to.
 fn canned_from_body(body: &[u8], owner: &str) -> Result<CannedAcl, S3Error> {
-    let root = xml::parse(body)?;
+    let malformed = || S3Error::new(S3ErrorCode::MalformedACLError);
+    let root = xml::parse(body).map_err(|_| malformed())?;
     if root.name != "AccessControlPolicy" {
-        return Err(S3Error::new(S3ErrorCode::MalformedXML));
+        return Err(malformed());
     }
     let mut groups: Vec<(String, String)> = Vec::new();
     let list = root
         .child("AccessControlList")
-        .ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))?;
+        .ok_or_else(malformed)?;
     for grant in list.children_named("Grant") {
         let grantee = grant
             .child("Grantee")
-            .ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))?;
+            .ok_or_else(malformed)?;
         let permission = grant.child_text("Permission").unwrap_or("").to_owned();
         match (grantee.child_text("URI"), grantee.child_text("ID")) {
             (Some(uri), _) => groups.push((uri.to_owned(), permission)),

@@ -111,6 +111,21 @@ fn content_length(headers: &HeaderMap) -> u64 {
         .unwrap_or(0)
 }
 
+/// The storage classes S3 accepts in `x-amz-storage-class` (every object here is stored alike).
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+];
+
 type Outcome = Result<(Option<Op>, Response), (Option<Op>, S3Error)>;
 
 fn host_of(parts: &http::request::Parts) -> Option<&str> {
@@ -228,6 +243,12 @@ async fn dispatch(app: Arc<App>, req: Request, logged: &mut (Option<String>, Opt
     }
     if let Some(key) = &ep.key {
         s3cors_proto::names::validate_key(key).map_err(fail)?;
+    }
+    if matches!(op, Op::PutObject | Op::CopyObject | Op::CreateMultipartUpload)
+        && let Some(class) = parts.headers.get("x-amz-storage-class")
+        && !STORAGE_CLASSES.iter().any(|c| c.as_bytes() == class.as_bytes())
+    {
+        return Err(fail(S3Error::new(S3ErrorCode::InvalidStorageClass)));
     }
     if let (Some(bucket), Some(expected)) = (&ep.bucket, parts.headers.get("x-amz-expected-bucket-owner")) {
         expected_bucket_owner(&app, bucket, expected.to_str().unwrap_or("")).map_err(fail)?;

@@ -37,8 +37,10 @@ pub enum S3ErrorCode {
     InvalidPartOrder,
     InvalidRange,
     InvalidRequest,
+    InvalidStorageClass,
     InvalidURI,
     KeyTooLongError,
+    MalformedACLError,
     MalformedPOSTRequest,
     MalformedPolicy,
     MalformedXML,
@@ -93,8 +95,10 @@ impl S3ErrorCode {
             InvalidPartOrder => "InvalidPartOrder",
             InvalidRange => "InvalidRange",
             InvalidRequest => "InvalidRequest",
+            InvalidStorageClass => "InvalidStorageClass",
             InvalidURI => "InvalidURI",
             KeyTooLongError => "KeyTooLongError",
+            MalformedACLError => "MalformedACLError",
             MalformedPOSTRequest => "MalformedPOSTRequest",
             MalformedPolicy => "MalformedPolicy",
             MalformedXML => "MalformedXML",
@@ -154,8 +158,10 @@ impl S3ErrorCode {
             | InvalidPolicyDocument
             | InvalidPartOrder
             | InvalidRequest
+            | InvalidStorageClass
             | InvalidURI
             | KeyTooLongError
+            | MalformedACLError
             | MalformedPOSTRequest
             | MalformedPolicy
             | MaxPostPreDataLengthExceededError
@@ -218,8 +224,12 @@ impl S3ErrorCode {
             }
             InvalidRange => "The requested range is not satisfiable",
             InvalidRequest => "Invalid Request",
+            InvalidStorageClass => "The storage class you specified is not valid",
             InvalidURI => "Couldn't parse the specified URI.",
             KeyTooLongError => "Your key is too long",
+            MalformedACLError => {
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            }
             MalformedPolicy => "Policies must be valid JSON and the first byte must be '{'",
             MalformedXML => {
                 "The XML you provided was not well-formed or did not validate against our published schema"

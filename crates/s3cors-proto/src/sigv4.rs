@@ -103,7 +103,10 @@ pub fn parse_presigned(query: &Query) -> Result<Option<SignatureClaim>, S3Error>
         return Ok(None);
     };
     if algorithm != ALGORITHM {
-        return Err(malformed("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""));
+        return Err(S3Error::with_message(
+            S3ErrorCode::AuthorizationQueryParametersError,
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"",
+        ));
     }
     let get = |name: &'static str| {
         query.get(name).ok_or_else(|| {
