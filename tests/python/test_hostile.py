@@ -655,3 +655,23 @@ def test_traversal_shaped_keys_are_plain_keys(srv, key):
     assert outside.read_bytes() == b"canary"
     for f in data_dir.parent.rglob("*"):
         assert f == outside or f.is_relative_to(data_dir), f
+
+
+def test_connections_beyond_the_limit_wait_until_one_closes(tmp_path):
+    s = Server(tmp_path / "data", "--max-connections", "2", "--header-read-timeout", "2")
+    try:
+        idle = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(2)]
+        time.sleep(0.2)
+        third = socket.create_connection(("127.0.0.1", s.port), timeout=0.8)
+        third.sendall(b"GET /_s3cors/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        with pytest.raises(TimeoutError):
+            third.recv(65536)  # not served while two connections are open
+        third.settimeout(10)
+        started = time.monotonic()
+        # The two idle connections are closed by the header read timeout; then the third is served.
+        assert third.recv(65536).startswith(b"HTTP/1.1 200")
+        assert time.monotonic() - started < 5
+        for c in idle + [third]:
+            c.close()
+    finally:
+        s.stop()

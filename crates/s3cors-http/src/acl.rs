@@ -102,7 +102,7 @@ async fn requested_acl(ctx: &Ctx, body: Body, owner: &str) -> Result<CannedAcl, 
     if let Some(v) = ctx.header("x-amz-acl") {
         return CannedAcl::parse(v);
     }
-    let body = ctx.read_body(body, 64 * 1024, Checksum::Optional).await?;
+    let body = ctx.read_body(body, ctx.app.config.limits.max_xml_bytes, Checksum::Optional).await?;
     if body.is_empty() {
         return Err(S3Error::with_message(
             S3ErrorCode::MissingSecurityHeader,

@@ -11,6 +11,7 @@
 //!   `RequestTimeout` (<https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>); a
 //!   client that stops reading a response for this long is disconnected.
 //! - [`Limits::max_connections`]: beyond it, new connections wait in the listen backlog.
+//! - [`Limits::max_xml_bytes`]: the largest XML request body where S3 sets no limit of its own.
 
 use std::future::Future;
 use std::io;
@@ -45,6 +46,10 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// The largest XML body of DeleteObjects, CompleteMultipartUpload, CreateBucket and the ACL
+    /// operations (`MaxMessageLengthExceeded` above it). PutBucketCors (64 KB) and PutBucketPolicy
+    /// (20 KB) keep S3's own limits.
+    pub max_xml_bytes: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +60,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(20),
             max_connections: 1024,
+            max_xml_bytes: 2 * 1024 * 1024,
         }
     }
 }

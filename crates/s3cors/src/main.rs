@@ -114,6 +114,10 @@ struct ServeArgs {
     /// Connections served at once; more wait in the listen backlog.
     #[arg(long, env = "S3CORS_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
+    /// Largest XML body of DeleteObjects, CompleteMultipartUpload, CreateBucket and the ACL operations,
+    /// in bytes (PutBucketCors and PutBucketPolicy keep S3's 64 KB and 20 KB).
+    #[arg(long, env = "S3CORS_MAX_XML_BYTES", default_value_t = 2 * 1024 * 1024)]
+    max_xml_bytes: usize,
 }
 
 fn main() -> ExitCode {
@@ -217,6 +221,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             header_read_timeout: Duration::from_secs(args.header_read_timeout),
             idle_timeout: Duration::from_secs(args.idle_timeout),
             max_connections: args.max_connections,
+            max_xml_bytes: args.max_xml_bytes,
         },
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
