@@ -13,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use s3cors_proto::sigv4::{self, CanonicalInput, Credential};
 
+mod soak;
+
 const KEY: &str = "s3cors";
 const SECRET: &str = "s3cors-secret";
 const ORIGIN: &str = "http://localhost:3000";
@@ -108,10 +110,16 @@ fn credential(now: SystemTime) -> (Credential, String) {
 
 /// A presigned URL (path and query) for `method` on `path`.
 fn presign(port: u16, method: &str, path: &str) -> String {
+    presign_query(port, method, path, "")
+}
+
+/// A presigned URL for `method` on `path` with the (canonically encoded) parameters `extra`.
+fn presign_query(port: u16, method: &str, path: &str, extra: &str) -> String {
     let (c, amz) = credential(SystemTime::now());
     let cred = format!("{KEY}%2F{}%2Fus-east-1%2Fs3%2Faws4_request", c.date);
+    let sep = if extra.is_empty() { "" } else { "&" };
     let query = format!(
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={cred}&X-Amz-Date={amz}&X-Amz-Expires=3600&X-Amz-SignedHeaders=host"
+        "{extra}{sep}X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={cred}&X-Amz-Date={amz}&X-Amz-Expires=3600&X-Amz-SignedHeaders=host"
     );
     let host = format!("127.0.0.1:{port}");
     let input = CanonicalInput {
@@ -397,6 +405,7 @@ fn main() {
     let mut seconds = 5;
     let mut json = None;
     let mut only: Option<String> = None;
+    let mut soak_seconds = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -405,9 +414,11 @@ fn main() {
             "--json" => json = args.next().map(PathBuf::from),
             // Workloads whose name starts with this (e.g. `W3`), for profiling one of them.
             "--only" => only = args.next(),
+            // Instead of the workloads: a mixed-traffic soak run of this many seconds.
+            "--soak" => soak_seconds = args.next().and_then(|v| v.parse().ok()),
             other => panic!(
                 "unknown argument {other}; usage: s3cors-bench [--rounds N] [--seconds S] [--json FILE] \
-                 [--only NAME-PREFIX]"
+                 [--only NAME-PREFIX] [--soak SECONDS]"
             ),
         }
     }
@@ -417,6 +428,14 @@ fn main() {
     let ceiling_bin = bin_dir.join("ceiling");
     let dir = std::env::temp_dir().join(format!("s3cors-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    if let Some(seconds) = soak_seconds {
+        let doc = soak::run(&s3cors, &dir, seconds);
+        if let Some(path) = json {
+            std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write json");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
 
     let start: Vec<f64> = (0..15).map(|_| startup_ms(&s3cors, &dir)).collect();
 

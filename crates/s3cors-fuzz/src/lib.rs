@@ -119,6 +119,37 @@ pub fn aws_chunked(data: &[u8]) {
     }
 }
 
+/// SigV4 parsing and canonicalisation: fields `Authorization header, query string, path, X-Amz-Date`;
+/// parsing never panics, a parsed claim names its credential and at least one signed header, and
+/// canonicalisation is ASCII and idempotent (a canonical form is its own canonical form).
+pub fn sigv4(data: &[u8]) {
+    use s3cors_proto::sigv4;
+    let f = fields(data);
+    let get = |i: usize| f.get(i).copied().unwrap_or("");
+    if let Ok(claim) = sigv4::parse_authorization(get(0)) {
+        assert!(!claim.credential.access_key_id.is_empty() && !claim.signed_headers.is_empty());
+    }
+    if let Ok(query) = Query::parse(get(1))
+        && let Ok(Some(claim)) = sigv4::parse_presigned(&query)
+    {
+        assert!(claim.presigned && !claim.credential.access_key_id.is_empty());
+    }
+    let uri = sigv4::canonical_uri(get(2));
+    assert!(uri.is_ascii());
+    if get(2).starts_with('/') {
+        assert!(uri.starts_with('/'));
+    }
+    assert_eq!(sigv4::canonical_uri(&uri), uri, "canonical_uri is idempotent");
+    let query = sigv4::canonical_query(get(1));
+    assert!(query.is_ascii());
+    assert_eq!(
+        sigv4::canonical_query(&query),
+        query,
+        "canonical_query is idempotent"
+    );
+    let _ = sigv4::parse_amz_date(get(3));
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -149,6 +180,11 @@ mod tests {
     #[test]
     fn replay_classify_corpus() {
         replay("classify", super::classify);
+    }
+
+    #[test]
+    fn replay_sigv4_corpus() {
+        replay("sigv4", super::sigv4);
     }
 
     #[test]
