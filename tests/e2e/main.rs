@@ -8,6 +8,7 @@ mod harness;
 mod auth;
 mod buckets;
 mod cors;
+mod diagnostics;
 mod multipart;
 mod objects;
 mod persistence;

@@ -13,7 +13,7 @@ pub(crate) enum Glob {
 }
 
 impl Glob {
-    fn new(pattern: &str, lower: bool) -> Glob {
+    pub(crate) fn new(pattern: &str, lower: bool) -> Glob {
         let p = if lower {
             pattern.to_ascii_lowercase()
         } else {
@@ -37,6 +37,36 @@ impl Glob {
                     && s.starts_with(prefix.as_str())
                     && s.ends_with(suffix.as_str())
             }
+        }
+    }
+
+    /// Whether every value `other` matches, this pattern matches too (both built alike; `lower` for
+    /// header patterns).
+    pub(crate) fn covers(&self, other: &Glob, lower: bool) -> bool {
+        let starts = |s: &str, p: &str| {
+            s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        };
+        let ends = |s: &str, x: &str| {
+            s.len() >= x.len() && s.as_bytes()[s.len() - x.len()..].eq_ignore_ascii_case(x.as_bytes())
+        };
+        match (self, other) {
+            (_, Glob::Exact(x)) if lower => self.matches_ignore_case(x),
+            (_, Glob::Exact(x)) => self.matches(x),
+            (Glob::Exact(_), Glob::Wild { .. }) => false,
+            (
+                Glob::Wild { prefix, suffix },
+                Glob::Wild {
+                    prefix: p2,
+                    suffix: s2,
+                },
+            ) if lower => starts(p2, prefix) && ends(s2, suffix),
+            (
+                Glob::Wild { prefix, suffix },
+                Glob::Wild {
+                    prefix: p2,
+                    suffix: s2,
+                },
+            ) => p2.starts_with(prefix.as_str()) && s2.ends_with(suffix.as_str()),
         }
     }
 

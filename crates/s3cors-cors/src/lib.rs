@@ -11,6 +11,8 @@
 //! - [`evaluate`]: the first rule that fully matches (R68) and the exact response headers (R47–R53).
 //! - [`preflight`] and [`actual`]: the whole decision for an `OPTIONS` request (§5, in S3's order) and
 //!   for any other request carrying an `Origin` (§6).
+//! - [`explain`]: the same decision with, rule by rule, what matched and what did not.
+//! - [`lint`]: findings about configurations S3 accepts that will not do what was meant.
 //!
 //! ```
 //! use s3cors_cors::{CorsConfiguration, CorsRule, CompiledCors, BucketCors, PreflightRequest, preflight};
@@ -40,6 +42,8 @@
 
 mod compile;
 mod decide;
+mod explain;
+mod lint;
 mod model;
 mod validate;
 
@@ -48,5 +52,7 @@ pub use decide::{
     BucketCors, CorsHeaders, Denial, PreflightError, PreflightRequest, ResourceType, VARY, actual, evaluate,
     preflight,
 };
+pub use explain::{Decision, ExplainRequest, Explanation, RuleReport, explain};
+pub use lint::{CHROMIUM_MAX_AGE, FIREFOX_MAX_AGE, Finding, SDK_V3_HEADERS, lint};
 pub use model::{ALLOWED_METHODS, CorsConfiguration, CorsRule, MAX_ID_LEN, MAX_RULES};
 pub use validate::{ValidationError, validate};

@@ -1,8 +1,10 @@
-//! Property tests: the compiled matcher agrees with a naive reference, and deciding never panics.
+//! Property tests: the compiled matcher agrees with a naive reference, `explain` agrees with the
+//! decision it explains, and deciding and linting never panic.
 
 use proptest::prelude::*;
 use s3cors_cors::{
-    BucketCors, CompiledCors, CorsConfiguration, CorsRule, PreflightRequest, actual, evaluate, preflight,
+    BucketCors, CompiledCors, CorsConfiguration, CorsRule, ExplainRequest, PreflightRequest, actual,
+    evaluate, explain, lint, preflight,
 };
 
 /// The specification's matching, written as plainly as possible: character-level glob with at most
@@ -93,5 +95,31 @@ proptest! {
             let _ = preflight(bucket, &req);
             let _ = actual(bucket, origin.as_deref(), &method, acrm.as_deref(), acrh.as_deref());
         }
+    }
+
+    /// The first rule `explain` reports as matching is the rule the engine chose (R68), and a request
+    /// is allowed exactly when some rule matches.
+    #[test]
+    fn explain_agrees_with_the_decision(
+        rules in proptest::collection::vec(rule(), 1..6),
+        origin in "[ab.:/]{1,5}",
+        method in method(),
+        acrh in "([aAbB-]{1,3}, ?){0,3}",
+        is_preflight in any::<bool>(),
+    ) {
+        let config = CorsConfiguration { rules };
+        let req = ExplainRequest {
+            origin: Some(&origin),
+            method: Some(&method),
+            headers: Some(&acrh),
+            preflight: is_preflight,
+            has_key: true,
+        };
+        let e = explain(Some(&config), true, &req);
+        let first = e.rules.iter().position(|r| r.matches).map(|i| i + 1);
+        prop_assert_eq!(e.decision.rule, first);
+        prop_assert_eq!(e.decision.allowed, first.is_some());
+        prop_assert_eq!(first.map(|i| i - 1), naive_first_match(&config, &origin, &method, &acrh));
+        let _ = lint(&config);
     }
 }

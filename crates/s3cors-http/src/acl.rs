@@ -55,13 +55,9 @@ fn canned_from_body(body: &[u8], owner: &str) -> Result<CannedAcl, S3Error> {
         return Err(malformed());
     }
     let mut groups: Vec<(String, String)> = Vec::new();
-    let list = root
-        .child("AccessControlList")
-        .ok_or_else(malformed)?;
+    let list = root.child("AccessControlList").ok_or_else(malformed)?;
     for grant in list.children_named("Grant") {
-        let grantee = grant
-            .child("Grantee")
-            .ok_or_else(malformed)?;
+        let grantee = grant.child("Grantee").ok_or_else(malformed)?;
         let permission = grant.child_text("Permission").unwrap_or("").to_owned();
         match (grantee.child_text("URI"), grantee.child_text("ID")) {
             (Some(uri), _) => groups.push((uri.to_owned(), permission)),
@@ -102,7 +98,9 @@ async fn requested_acl(ctx: &Ctx, body: Body, owner: &str) -> Result<CannedAcl, 
     if let Some(v) = ctx.header("x-amz-acl") {
         return CannedAcl::parse(v);
     }
-    let body = ctx.read_body(body, ctx.app.config.limits.max_xml_bytes, Checksum::Optional).await?;
+    let body = ctx
+        .read_body(body, ctx.app.config.limits.max_xml_bytes, Checksum::Optional)
+        .await?;
     if body.is_empty() {
         return Err(S3Error::with_message(
             S3ErrorCode::MissingSecurityHeader,

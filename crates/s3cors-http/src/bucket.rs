@@ -88,7 +88,11 @@ fn requested_region(constraint: Option<String>, endpoint_region: &str) -> Result
 pub(crate) async fn create(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     s3cors_proto::names::validate_bucket_name(&ctx.bucket)?;
     let body = ctx
-        .read_body(body, ctx.app.config.limits.max_xml_bytes, crate::body::Checksum::Optional)
+        .read_body(
+            body,
+            ctx.app.config.limits.max_xml_bytes,
+            crate::body::Checksum::Optional,
+        )
         .await?;
     let constraint = s3cors_proto::docs::parse_create_bucket(&body)?;
     let region = requested_region(constraint, &ctx.app.config.region)?;

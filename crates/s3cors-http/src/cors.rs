@@ -105,6 +105,18 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     let body = ctx.read_body(body, MAX_CORS_DOCUMENT, Checksum::Required).await?;
     let config = s3cors_proto::cors_xml::parse_cors(&body)?;
     s3cors_cors::validate(&config).map_err(|e| validation_error(&e))?;
+    // Accepted as S3 accepts it; what will not work as meant is logged (`s3cors cors lint` explains).
+    for f in s3cors_cors::lint(&config) {
+        tracing::warn!(
+            bucket = %ctx.bucket,
+            rule = f.rule,
+            id = f.id.as_deref(),
+            finding = f.code,
+            fix = %f.fix,
+            "CORS configuration: {}",
+            f.message
+        );
+    }
     let app = ctx.app.clone();
     let bucket = ctx.bucket.clone();
     blocking(&ctx.app.store, move || app.cors.put(&app.store, &bucket, config)).await?;

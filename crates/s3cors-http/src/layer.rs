@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use axum::extract::Request;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use s3cors_cors::{BucketCors, CorsHeaders, PreflightError, PreflightRequest};
+use s3cors_cors::{BucketCors, CorsHeaders, ExplainRequest, PreflightError, PreflightRequest};
 use s3cors_proto::endpoint::{locate, virtual_host_bucket};
 use s3cors_proto::{S3Error, S3ErrorCode};
 use tower::{Layer, Service};
@@ -92,6 +92,39 @@ fn is_internal(app: &App, uri: &Uri, headers: &HeaderMap) -> bool {
             .is_none()
 }
 
+/// The name of the opt-in diagnostic header (`--cors-debug`).
+pub const DEBUG_HEADER: &str = "x-s3cors-cors-decision";
+
+/// The one-line explanation of `req` and whether CORS allowed it.
+fn debug_decision(
+    entry: Option<&CorsEntry>,
+    bucket_exists: bool,
+    req: &ExplainRequest<'_>,
+) -> (String, bool) {
+    let e = s3cors_cors::explain(entry.map(|e| &e.config), bucket_exists, req);
+    (e.summary(req.method), e.decision.allowed)
+}
+
+/// Adds `x-s3cors-cors-decision`; on an allowed actual response (`expose`) scripts may read it too.
+fn add_debug_header(resp: &mut Response, (summary, allowed): &(String, bool), expose: bool) {
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(summary) {
+        h.insert(DEBUG_HEADER, v);
+    }
+    if expose && *allowed {
+        let exposed = match h
+            .get(http::header::ACCESS_CONTROL_EXPOSE_HEADERS)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(list) => format!("{list}, {DEBUG_HEADER}"),
+            None => DEBUG_HEADER.to_owned(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&exposed) {
+            h.insert(http::header::ACCESS_CONTROL_EXPOSE_HEADERS, v);
+        }
+    }
+}
+
 /// S3's answer to an `OPTIONS` request (every one except to the `/_s3cors/` endpoints), or `None` for
 /// any other request. The connection loop calls this before the router: a preflight needs nothing else.
 pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
@@ -131,6 +164,16 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
         }
         Err(e) => response::error(&preflight_error(&e), &ids, false),
     };
+    if app.config.cors_debug {
+        let req = ExplainRequest {
+            origin: pf.origin,
+            method: pf.method,
+            headers: pf.headers,
+            preflight: true,
+            has_key: pf.has_key,
+        };
+        add_debug_header(&mut resp, &debug_decision(entry.as_deref(), exists, &req), false);
+    }
     ids.stamp(&mut resp);
     Some(resp)
 }
@@ -181,32 +224,53 @@ where
             req.uri().path(),
             &self.app.config.domains,
         );
-        let entry = located.and_then(|(bucket, _)| self.app.cors.get(&bucket));
-        let Some(entry) = entry else {
-            return Box::pin(self.inner.call(req));
-        };
-        // Decided now, from the request alone; the headers go on whatever the service answers.
-        let state = BucketCors::Configured(&entry.compiled);
+        let (bucket, has_key) = located.map_or((None, false), |(b, k)| (Some(b), k));
+        let entry = bucket.as_deref().and_then(|b| self.app.cors.get(b));
         let h = req.headers();
         let acrm = header(h, "access-control-request-method");
         let acrh = header(h, "access-control-request-headers");
-        let headers: Option<Vec<(&'static str, HeaderValue)>> =
+        let debug = self.app.config.cors_debug.then(|| {
+            let exists = entry.is_some()
+                || bucket
+                    .as_deref()
+                    .is_some_and(|b| self.app.store.bucket(b).is_ok());
+            let explained = ExplainRequest {
+                origin: Some(&origin),
+                method: Some(acrm.unwrap_or(req.method().as_str())),
+                headers: acrh,
+                preflight: false,
+                has_key,
+            };
+            debug_decision(entry.as_deref(), exists, &explained)
+        });
+        // Decided now, from the request alone; the headers go on whatever the service answers.
+        let headers: Option<Vec<(&'static str, HeaderValue)>> = entry.as_ref().and_then(|entry| {
+            let state = BucketCors::Configured(&entry.compiled);
             s3cors_cors::actual(state, Some(&origin), req.method().as_str(), acrm, acrh).map(|cors| {
                 cors.pairs()
                     .filter_map(|(name, value)| HeaderValue::from_str(&value).ok().map(|v| (name, v)))
                     .collect()
-            });
+            })
+        });
+        if entry.is_none() && debug.is_none() {
+            return Box::pin(self.inner.call(req));
+        }
         let mut req = req;
-        req.extensions_mut().insert(CorsDecision(if headers.is_some() {
-            "allowed"
-        } else {
-            "no rule matched"
-        }));
+        if entry.is_some() {
+            req.extensions_mut().insert(CorsDecision(if headers.is_some() {
+                "allowed"
+            } else {
+                "no rule matched"
+            }));
+        }
         let fut = self.inner.call(req);
         Box::pin(async move {
             let mut resp = fut.await?;
             for (name, value) in headers.into_iter().flatten() {
                 resp.headers_mut().insert(name, value);
+            }
+            if let Some(d) = &debug {
+                add_debug_header(&mut resp, d, true);
             }
             Ok(resp)
         })

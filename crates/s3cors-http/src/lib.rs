@@ -10,6 +10,7 @@ pub mod auth;
 pub mod body;
 mod bucket;
 pub mod cors;
+pub mod diagnostics;
 pub mod layer;
 mod list;
 mod meta;
@@ -39,6 +40,9 @@ pub struct Config {
     pub accounts: Vec<auth::Account>,
     /// Connection and request limits.
     pub limits: Limits,
+    /// Add `x-s3cors-cors-decision` (why CORS allowed or denied) to every response CORS was evaluated
+    /// for. Off by default: S3 sends no such header.
+    pub cors_debug: bool,
 }
 
 impl Default for Config {
@@ -53,6 +57,7 @@ impl Default for Config {
                 secret_access_key: "s3cors-secret".to_owned(),
             }],
             limits: Limits::default(),
+            cors_debug: false,
         }
     }
 }

@@ -199,7 +199,9 @@ pub(crate) async fn complete(ctx: &Ctx, body: Body) -> Result<Response, S3Error>
         }
         Err(e) => return Err(e),
     };
-    let body = ctx.read_body(body, ctx.app.config.limits.max_xml_bytes, Checksum::Optional).await?;
+    let body = ctx
+        .read_body(body, ctx.app.config.limits.max_xml_bytes, Checksum::Optional)
+        .await?;
     let parts = s3cors_proto::docs::parse_complete_multipart(&body)?;
     let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let store = ctx.app.store.clone();

@@ -258,7 +258,9 @@ pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
 }
 
 pub(crate) async fn delete_many(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
-    let body = ctx.read_body(body, ctx.app.config.limits.max_xml_bytes, Checksum::Required).await?;
+    let body = ctx
+        .read_body(body, ctx.app.config.limits.max_xml_bytes, Checksum::Required)
+        .await?;
     let req = s3cors_proto::docs::parse_delete(&body)?;
     ctx.app.store.bucket(&ctx.bucket)?;
     let store = ctx.app.store.clone();

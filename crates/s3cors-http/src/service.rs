@@ -190,6 +190,10 @@ async fn dispatch(app: Arc<App>, req: Request, logged: &mut (Option<String>, Opt
         return Ok((None, resp));
     }
     let query = Query::parse(parts.uri.query().unwrap_or("")).map_err(|e| (None, e))?;
+    if !vhost && parts.uri.path() == crate::diagnostics::EXPLAIN_PATH {
+        let resp = crate::diagnostics::explain(&app, &parts, &query, body).await;
+        return resp.map(|r| (None, r)).map_err(|e| (None, e));
+    }
     let target = RequestTarget {
         method: parts.method.as_str(),
         host,

@@ -15,6 +15,7 @@ use s3cors_http::{App, Config, Limits};
 use s3cors_store::Store;
 
 mod accounts;
+mod cors_cli;
 mod startup;
 
 #[derive(Debug, Parser)]
@@ -39,6 +40,11 @@ enum Command {
         /// The server's address.
         #[arg(long, env = "S3CORS_LISTEN", default_value = "127.0.0.1:9000")]
         listen: String,
+    },
+    /// CORS diagnostics: `explain` why a request is allowed or denied, `lint` a configuration.
+    Cors {
+        #[command(subcommand)]
+        command: cors_cli::CorsCommand,
     },
 }
 
@@ -118,6 +124,10 @@ struct ServeArgs {
     /// in bytes (PutBucketCors and PutBucketPolicy keep S3's 64 KB and 20 KB).
     #[arg(long, env = "S3CORS_MAX_XML_BYTES", default_value_t = 2 * 1024 * 1024)]
     max_xml_bytes: usize,
+    /// Add x-s3cors-cors-decision (why CORS allowed or denied the request, rule by rule) to every
+    /// response CORS was evaluated for. Off by default: S3 sends no such header.
+    #[arg(long, env = "S3CORS_CORS_DEBUG")]
+    cors_debug: bool,
 }
 
 fn main() -> ExitCode {
@@ -125,6 +135,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Health { listen }) => health(&listen),
         Some(Command::Serve(args)) => serve(*args),
+        Some(Command::Cors { command }) => cors_cli::run(command),
         None => serve(cli.serve),
     }
 }
@@ -223,6 +234,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             max_connections: args.max_connections,
             max_xml_bytes: args.max_xml_bytes,
         },
+        cors_debug: args.cors_debug,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

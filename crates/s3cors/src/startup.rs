@@ -47,28 +47,44 @@ pub(crate) fn parse_cors_map(text: &str) -> Result<Vec<(String, CorsConfiguratio
     for (bucket, value) in map {
         let entry: Entry = serde_json::from_value(value)
             .map_err(|e| format!("bucket {bucket}: MalformedXML: not a CORS configuration ({e})"))?;
-        let config = match entry {
-            Entry::Json(j) => CorsConfiguration {
-                rules: j
-                    .cors_rules
-                    .into_iter()
-                    .map(|r| CorsRule {
-                        id: r.id,
-                        allowed_origins: r.allowed_origins,
-                        allowed_methods: r.allowed_methods,
-                        allowed_headers: r.allowed_headers,
-                        expose_headers: r.expose_headers,
-                        max_age_seconds: r.max_age_seconds,
-                    })
-                    .collect(),
-            },
-            Entry::Xml(xml) => s3cors_proto::cors_xml::parse_cors(xml.as_bytes())
-                .map_err(|e| format!("bucket {bucket}: {}: {}", e.code(), e.message()))?,
-        };
-        s3cors_cors::validate(&config).map_err(|e| format!("bucket {bucket}: {}: {e}", e.code()))?;
+        let config = configuration(entry).map_err(|e| format!("bucket {bucket}: {e}"))?;
         out.push((bucket, config));
     }
     Ok(out)
+}
+
+/// Parses one configuration document, `CORSConfiguration` XML or the AWS JSON shape
+/// (`{"CORSRules": […]}`), validated as PutBucketCors would.
+pub(crate) fn parse_cors_document(text: &str) -> Result<CorsConfiguration, String> {
+    let entry = if text.trim_start().starts_with('<') {
+        Entry::Xml(text.to_owned())
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("MalformedXML: not a CORS configuration ({e})"))?
+    };
+    configuration(entry)
+}
+
+fn configuration(entry: Entry) -> Result<CorsConfiguration, String> {
+    let config = match entry {
+        Entry::Json(j) => CorsConfiguration {
+            rules: j
+                .cors_rules
+                .into_iter()
+                .map(|r| CorsRule {
+                    id: r.id,
+                    allowed_origins: r.allowed_origins,
+                    allowed_methods: r.allowed_methods,
+                    allowed_headers: r.allowed_headers,
+                    expose_headers: r.expose_headers,
+                    max_age_seconds: r.max_age_seconds,
+                })
+                .collect(),
+        },
+        Entry::Xml(xml) => s3cors_proto::cors_xml::parse_cors(xml.as_bytes())
+            .map_err(|e| format!("{}: {}", e.code(), e.message()))?,
+    };
+    s3cors_cors::validate(&config).map_err(|e| format!("{}: {e}", e.code()))?;
+    Ok(config)
 }
 
 /// Creates `buckets` (existing ones are left as they are) and applies `cors`.
