@@ -28,9 +28,9 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 let server, endpoint, browser, allowed, other, s3;
 
-function startServer() {
+function startServer(extra = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ["--listen", "127.0.0.1:0", "--memory"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(BIN, ["--listen", "127.0.0.1:0", "--memory", ...extra], { stdio: ["ignore", "pipe", "inherit"] });
     child.on("error", reject);
     const lines = readline.createInterface({ input: child.stdout });
     lines.once("line", (line) => {
@@ -228,4 +228,62 @@ test("R39: after DeleteBucketCors the allowed origin is blocked too", async () =
   assert.equal(r.blocked, true);
   await page.close();
   await setCors("web");
+});
+
+test("--cors-debug: the network panel shows why a preflight was refused; scripts read it when allowed", async () => {
+  const { child, endpoint: dbgEndpoint } = await startServer(["--cors-debug"]);
+  try {
+    const dbg = new S3Client({
+      endpoint: dbgEndpoint,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "s3cors", secretAccessKey: "s3cors-secret" },
+    });
+    await dbg.send(new CreateBucketCommand({ Bucket: "dbg" }));
+    await dbg.send(
+      new PutBucketCorsCommand({
+        Bucket: "dbg",
+        CORSConfiguration: {
+          CORSRules: [
+            { ID: "uploads", AllowedOrigins: [allowed.origin], AllowedMethods: ["GET", "PUT"], AllowedHeaders: ["content-type"] },
+          ],
+        },
+      }),
+    );
+    await dbg.send(new PutObjectCommand({ Bucket: "dbg", Key: "k", Body: "debug me" }));
+    const page = await openPage(allowed.origin);
+    // The browser's own network log, as DevTools shows it: preflights included.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Network.enable");
+    const methods = new Map();
+    const preflights = [];
+    cdp.on("Network.requestWillBeSent", (e) => methods.set(e.requestId, e.request.method));
+    cdp.on("Network.responseReceived", (e) => {
+      if (e.type === "Preflight" || methods.get(e.requestId) === "OPTIONS") preflights.push(e.response);
+    });
+    const put = await getSignedUrl(dbg, new PutObjectCommand({ Bucket: "dbg", Key: "k" }), { expiresIn: 600 });
+    // R55: x-amz-meta-note is not an allowed header, so the preflight is refused and the PUT never sent.
+    const r = await page.evaluate(
+      ([u]) => window.s3cors.fetch(u, { method: "PUT", body: "x", headers: { "x-amz-meta-note": "1" } }),
+      [put],
+    );
+    assert.equal(r.blocked, true);
+    for (let i = 0; i < 50 && preflights.length === 0; i++) await new Promise((ok) => setTimeout(ok, 50));
+    assert.ok(preflights.length > 0, "the preflight is in the network log");
+    const refused = preflights[preflights.length - 1];
+    assert.equal(refused.status, 403);
+    const headers = Object.fromEntries(Object.entries(refused.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    assert.equal(
+      headers["x-s3cors-cors-decision"],
+      "denied: rule 1 (id=uploads) origin ok, method ok, header x-amz-meta-note not allowed",
+    );
+    // R60: an allowed request exposes the explanation to the page.
+    const get = await getSignedUrl(dbg, new GetObjectCommand({ Bucket: "dbg", Key: "k" }), { expiresIn: 600 });
+    const ok = await page.evaluate(([u]) => window.s3cors.fetch(u), [get]);
+    assert.equal(ok.blocked, false, ok.error);
+    assert.equal(ok.corsDecision, "allowed: rule 1 (id=uploads) matches");
+    await page.close();
+  } finally {
+    child.kill("SIGTERM");
+  }
 });

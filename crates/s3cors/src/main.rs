@@ -176,7 +176,15 @@ fn serve(args: ServeArgs) -> ExitCode {
     } else {
         logs.init();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Disk work (fsync, rename, sled) runs on blocking threads. A few suffice — fsyncs queue in the
+    // kernel anyway — and every extra thread would get its own malloc arena, which under sustained
+    // writes grew the resident set by tens of MiB (docs/performance.md, the soak run).
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads((2 * cores).max(4))
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("s3cors: cannot start the runtime: {e}");

@@ -87,6 +87,7 @@ window.s3cors = {
         body: await r.text(),
         etag: r.headers.get("etag"),
         requestId: r.headers.get("x-amz-request-id"),
+        corsDecision: r.headers.get("x-s3cors-cors-decision"),
       };
     } catch (e) {
       return { blocked: true, error: String(e) };
