@@ -68,19 +68,18 @@ pub fn lint(config: &CorsConfiguration) -> Vec<Finding> {
         } else if let Some(j) = earlier
             .iter()
             .position(|e| e.allowed_origins.iter().any(|o| o == "*"))
+            && !rule.allowed_origins.iter().any(|o| o == "*")
         {
-            if !rule.allowed_origins.iter().any(|o| o == "*") {
-                add(
-                    "shadowed-by-wildcard-origin",
-                    format!(
-                        "rule {} allows every origin (*) before this rule's specific origins: this rule \
-                         only applies to requests rule {} refuses for their method or headers",
-                        j + 1,
-                        j + 1
-                    ),
-                    format!("move this rule before rule {}", j + 1),
-                );
-            }
+            add(
+                "shadowed-by-wildcard-origin",
+                format!(
+                    "rule {} allows every origin (*) before this rule's specific origins: this rule \
+                     only applies to requests rule {} refuses for their method or headers",
+                    j + 1,
+                    j + 1
+                ),
+                format!("move this rule before rule {}", j + 1),
+            );
         }
         for origin in &rule.allowed_origins {
             if let Some((problem, fixed)) = origin_problem(origin) {

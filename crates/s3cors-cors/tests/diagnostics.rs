@@ -202,7 +202,7 @@ fn lint_findings_each_with_a_trigger_and_a_clean_counterpart() {
          config(vec![CorsRule { max_age_seconds: Some(7200), ..good.clone() }])),
         ("max-age-above-browser-cap",
          config(vec![CorsRule { max_age_seconds: Some(86401), ..good.clone() }]),
-         config(vec![CorsRule { max_age_seconds: Some(3000), ..good.clone() }])),
+         config(vec![CorsRule { max_age_seconds: Some(3000), ..good }])),
     ];
     for (code, triggers, clean) in cases {
         let found = lint(&triggers);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::StatusCode;
+use http::{HeaderValue, StatusCode};
 use parking_lot::{Mutex, RwLock};
 use s3cors_cors::{CompiledCors, CorsConfiguration, ValidationError};
 use s3cors_proto::{S3Error, S3ErrorCode};
@@ -30,6 +30,44 @@ pub struct CorsEntry {
     pub config: CorsConfiguration,
     /// For deciding requests.
     pub compiled: CompiledCors,
+    /// Per rule, the header values that do not depend on the request, built once: answering a
+    /// request clones them (a reference count) instead of copying strings.
+    pub values: Vec<RuleValues>,
+}
+
+/// A rule's fixed response header values.
+#[derive(Debug)]
+pub struct RuleValues {
+    /// `Access-Control-Allow-Methods`.
+    pub allow_methods: Option<HeaderValue>,
+    /// `Access-Control-Expose-Headers`.
+    pub expose_headers: Option<HeaderValue>,
+    /// `Access-Control-Max-Age`.
+    pub max_age: Option<HeaderValue>,
+}
+
+impl CorsEntry {
+    /// Compiles `config` and its header values.
+    pub fn new(config: CorsConfiguration) -> CorsEntry {
+        let compiled = CompiledCors::compile(&config);
+        let value = |s: String| HeaderValue::try_from(s).ok();
+        let values = config
+            .rules
+            .iter()
+            .map(|r| RuleValues {
+                allow_methods: value(r.allowed_methods.join(", ")),
+                expose_headers: (!r.expose_headers.is_empty())
+                    .then(|| value(r.expose_headers.join(", ")))
+                    .flatten(),
+                max_age: r.max_age_seconds.map(HeaderValue::from),
+            })
+            .collect();
+        CorsEntry {
+            config,
+            compiled,
+            values,
+        }
+    }
 }
 
 /// Compiled configurations by bucket. Replaced whole on Put/Delete, so a request works with the
@@ -47,10 +85,7 @@ impl CorsCache {
         let map = store
             .all_cors()?
             .into_iter()
-            .map(|(bucket, config)| {
-                let compiled = CompiledCors::compile(&config);
-                (bucket, Arc::new(CorsEntry { config, compiled }))
-            })
+            .map(|(bucket, config)| (bucket, Arc::new(CorsEntry::new(config))))
             .collect();
         Ok(CorsCache {
             map: RwLock::new(map),
@@ -67,10 +102,9 @@ impl CorsCache {
     pub(crate) fn put(&self, store: &Store, bucket: &str, config: CorsConfiguration) -> Result<(), S3Error> {
         let _w = self.writes.lock();
         store.put_cors(bucket, &config)?;
-        let compiled = CompiledCors::compile(&config);
         self.map
             .write()
-            .insert(bucket.to_owned(), Arc::new(CorsEntry { config, compiled }));
+            .insert(bucket.to_owned(), Arc::new(CorsEntry::new(config)));
         Ok(())
     }
 

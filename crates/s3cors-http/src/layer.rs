@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::Response;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use s3cors_cors::{BucketCors, CorsHeaders, ExplainRequest, PreflightError, PreflightRequest};
 use s3cors_proto::endpoint::{locate, virtual_host_bucket};
 use s3cors_proto::{S3Error, S3ErrorCode};
@@ -65,13 +65,40 @@ fn host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
     header(headers, "host").or_else(|| uri.authority().map(|a| a.as_str()))
 }
 
-/// Adds a rule's headers to a response.
-fn add_headers(resp: &mut Response, headers: &CorsHeaders<'_>) {
-    for (name, value) in headers.pairs() {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            resp.headers_mut().insert(name, v);
-        }
-    }
+/// A matched rule's response headers in emission order (those of [`CorsHeaders::pairs`]), from the
+/// values built with the configuration: only the echoed origin (the request's own value) and the
+/// requested header names are per request.
+fn header_values(
+    entry: &CorsEntry,
+    cors: &CorsHeaders<'_>,
+    origin: Option<&HeaderValue>,
+) -> [Option<(HeaderName, HeaderValue)>; 7] {
+    use http::header::{
+        ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+        ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, VARY,
+    };
+    let rule = entry.values.get(cors.rule);
+    let allow_origin = if cors.allow_origin == "*" {
+        Some(HeaderValue::from_static("*"))
+    } else {
+        origin.cloned()
+    };
+    [
+        allow_origin.map(|v| (ACCESS_CONTROL_ALLOW_ORIGIN, v)),
+        cors.allow_credentials
+            .then(|| (ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"))),
+        rule.and_then(|r| r.allow_methods.clone())
+            .map(|v| (ACCESS_CONTROL_ALLOW_METHODS, v)),
+        cors.allow_headers
+            .as_deref()
+            .and_then(|h| HeaderValue::from_str(h).ok())
+            .map(|v| (ACCESS_CONTROL_ALLOW_HEADERS, v)),
+        rule.and_then(|r| r.expose_headers.clone())
+            .map(|v| (ACCESS_CONTROL_EXPOSE_HEADERS, v)),
+        rule.and_then(|r| r.max_age.clone())
+            .map(|v| (ACCESS_CONTROL_MAX_AGE, v)),
+        Some((VARY, HeaderValue::from_static(s3cors_cors::VARY))),
+    ]
 }
 
 /// What a request finds of its bucket's CORS; the entry is kept for the whole request.
@@ -133,7 +160,7 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
     }
     let ids = RequestIds::new();
     let located = locate(host(uri, headers), uri.path(), &app.config.domains);
-    let (entry, exists) = bucket_state(app, located.as_ref().map(|(b, _)| b.as_str()));
+    let (entry, exists) = bucket_state(app, located.as_ref().map(|(b, _)| b.as_ref()));
     let state = match (&entry, exists) {
         (Some(e), _) => BucketCors::Configured(&e.compiled),
         (None, true) => BucketCors::NotConfigured,
@@ -157,9 +184,16 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
     let mut resp = match decision {
         Ok(allowed) => {
             let mut resp = response::empty(StatusCode::OK);
-            resp.headers_mut()
-                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
-            add_headers(&mut resp, &allowed);
+            let h = resp.headers_mut();
+            h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
+            if let Some(entry) = &entry {
+                for (name, value) in header_values(entry, &allowed, headers.get(http::header::ORIGIN))
+                    .into_iter()
+                    .flatten()
+                {
+                    h.insert(name, value);
+                }
+            }
             resp
         }
         Err(e) => response::error(&preflight_error(&e), &ids, false),
@@ -244,13 +278,10 @@ where
             debug_decision(entry.as_deref(), exists, &explained)
         });
         // Decided now, from the request alone; the headers go on whatever the service answers.
-        let headers: Option<Vec<(&'static str, HeaderValue)>> = entry.as_ref().and_then(|entry| {
+        let headers = entry.as_ref().and_then(|entry| {
             let state = BucketCors::Configured(&entry.compiled);
-            s3cors_cors::actual(state, Some(&origin), req.method().as_str(), acrm, acrh).map(|cors| {
-                cors.pairs()
-                    .filter_map(|(name, value)| HeaderValue::from_str(&value).ok().map(|v| (name, v)))
-                    .collect()
-            })
+            s3cors_cors::actual(state, Some(&origin), req.method().as_str(), acrm, acrh)
+                .map(|cors| header_values(entry, &cors, h.get(http::header::ORIGIN)))
         });
         if entry.is_none() && debug.is_none() {
             return Box::pin(self.inner.call(req));
@@ -266,7 +297,7 @@ where
         let fut = self.inner.call(req);
         Box::pin(async move {
             let mut resp = fut.await?;
-            for (name, value) in headers.into_iter().flatten() {
+            for (name, value) in headers.into_iter().flatten().flatten() {
                 resp.headers_mut().insert(name, value);
             }
             if let Some(d) = &debug {

@@ -196,13 +196,23 @@ fn decode_path(raw: &str) -> Result<String, S3Error> {
 
 /// The bucket a request names and whether it names a key, without classifying the operation (what
 /// CORS needs, §5.1 step 3). `None` when the URL names no bucket or cannot be decoded.
-pub fn locate(host: Option<&str>, path: &str, domains: &[String]) -> Option<(String, bool)> {
+pub fn locate<'a>(
+    host: Option<&'a str>,
+    path: &'a str,
+    domains: &[String],
+) -> Option<(std::borrow::Cow<'a, str>, bool)> {
+    use std::borrow::Cow;
     let path = path.strip_prefix('/').unwrap_or(path);
     match host.and_then(|h| virtual_host_bucket(h, domains)) {
-        Some(bucket) => Some((bucket.to_owned(), !path.is_empty())),
+        Some(bucket) => Some((Cow::Borrowed(bucket), !path.is_empty())),
         None => {
             let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
-            let bucket = decode_path(bucket).ok()?;
+            // Most bucket names need no decoding: borrowed, nothing allocated.
+            let bucket = if bucket.contains('%') {
+                Cow::Owned(decode_path(bucket).ok()?)
+            } else {
+                Cow::Borrowed(bucket)
+            };
             (!bucket.is_empty()).then_some((bucket, !key.is_empty()))
         }
     }

@@ -44,7 +44,7 @@ enum Command {
     /// CORS diagnostics: `explain` why a request is allowed or denied, `lint` a configuration.
     Cors {
         #[command(subcommand)]
-        command: cors_cli::CorsCommand,
+        command: Box<cors_cli::CorsCommand>,
     },
 }
 
@@ -135,7 +135,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Health { listen }) => health(&listen),
         Some(Command::Serve(args)) => serve(*args),
-        Some(Command::Cors { command }) => cors_cli::run(command),
+        Some(Command::Cors { command }) => cors_cli::run(*command),
         None => serve(cli.serve),
     }
 }
