@@ -153,7 +153,7 @@ fn add_debug_header(resp: &mut Response, (summary, allowed): &(String, bool), ex
 }
 
 /// S3's answer to an `OPTIONS` request (every one except to the `/_s3cors/` endpoints), or `None` for
-/// any other request. The connection loop calls this before the router: a preflight needs nothing else.
+/// any other request. The connection loop calls this before the service: a preflight needs nothing else.
 pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
     if method != Method::OPTIONS || is_internal(app, uri, headers) {
         return None;

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use s3cors_store::Store;
 
 pub use serve::{Limits, serve};
-pub use service::router;
+pub use service::service;
 
 /// What the service needs to know about its deployment.
 #[derive(Debug, Clone)]

@@ -2,7 +2,8 @@
 //! client from holding the server.
 //!
 //! - The header section: above [`Limits::max_header_bytes`] a request is answered with S3's
-//!   `RequestHeaderSectionTooLarge` (checked in the service, so the answer is S3's XML document);
+//!   `RequestHeaderSectionTooLarge` (checked in the service, so the answer is S3's XML document;
+//!   preflights, answered before it, are bounded only by the next limit);
 //!   above four times that, or with more than [`Limits::max_headers`] fields, hyper answers
 //!   `431 Request Header Fields Too Large` and closes the connection without reading further.
 //! - [`Limits::header_read_timeout`]: the header section must arrive within this time of the server
@@ -85,7 +86,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let limits = app.config.limits;
-    let router = crate::router(app.clone());
+    let service = crate::service(app.clone());
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
@@ -116,9 +117,9 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let (router, app) = (router.clone(), app.clone());
+        let (service, app) = (service.clone(), app.clone());
         let idle = limits.idle_timeout;
-        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let per_request = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             if let Some(resp) = crate::layer::answer_preflight(&app, req.method(), req.uri(), req.headers()) {
                 return Either::Left(std::future::ready(Ok(resp)));
             }
@@ -129,9 +130,9 @@ pub async fn serve(
                     Body::new(StallTimeout::new(body, idle))
                 }
             });
-            Either::Right(router.clone().oneshot(req))
+            Either::Right(service.clone().oneshot(req))
         });
-        let conn = http.serve_connection(TokioIo::new(WriteStall::new(stream, idle)), service);
+        let conn = http.serve_connection(TokioIo::new(WriteStall::new(stream, idle)), per_request);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;

@@ -1,4 +1,4 @@
-//! The router: one entry point that classifies every request and dispatches it.
+//! The service: one entry point that classifies every request and dispatches it.
 //!
 //! Routing by path alone cannot tell S3 operations apart (`?cors`, `?uploads`, `x-amz-copy-source`
 //! decide), so every request goes through [`s3cors_proto::classify`]; the few `/_s3cors/…` endpoints
@@ -23,7 +23,7 @@ use crate::{App, acl, bucket, cors, list, multipart, object};
 
 /// The whole service: [`CorsLayer`](crate::layer::CorsLayer) around [`Handler`]. There is no path
 /// router: S3 operations are told apart by [`classify`].
-pub fn router(app: Arc<App>) -> crate::layer::CorsService<Handler> {
+pub fn service(app: Arc<App>) -> crate::layer::CorsService<Handler> {
     crate::layer::CorsLayer::new(app.clone()).layer(Handler { app })
 }
 
