@@ -49,6 +49,13 @@ fn s3cors(args: &[&str]) -> Output {
         .expect("run s3cors")
 }
 
+/// `s3cors cors explain --endpoint ENDPOINT --bucket web ARGS…`.
+fn explain_web(endpoint: &str, args: &[&str]) -> Output {
+    let mut all = vec!["cors", "explain", "--endpoint", endpoint, "--bucket", "web"];
+    all.extend_from_slice(args);
+    s3cors(&all)
+}
+
 fn json(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON output")
@@ -59,23 +66,20 @@ fn explain_against_the_running_server_names_rule_and_field() {
     let (server, _tmp) = setup(&[]);
     let endpoint = server.endpoint();
     // R55: denied; rule 1 fails on the header, rule 2 on the origin.
-    let out = s3cors(&[
-        "cors",
-        "explain",
-        "--endpoint",
+    let out = explain_web(
         &endpoint,
-        "--bucket",
-        "web",
-        "--origin",
-        "http://app.example",
-        "--method",
-        "PUT",
-        "--headers",
-        "content-type,x-amz-date",
-        "--key",
-        "obj",
-        "--json",
-    ]);
+        &[
+            "--origin",
+            "http://app.example",
+            "--method",
+            "PUT",
+            "--headers",
+            "content-type,x-amz-date",
+            "--key",
+            "obj",
+            "--json",
+        ],
+    );
     let doc = json(&out);
     assert_eq!(
         doc["summary"],
@@ -85,35 +89,18 @@ fn explain_against_the_running_server_names_rule_and_field() {
     assert_eq!(doc["decision"]["error"][0], "AccessForbidden");
     assert_eq!(doc["rules"][0]["origin_matched_by"], "http://app.example");
     // R47–R49, R68: allowed by the second rule, with the exact headers.
-    let out = s3cors(&[
-        "cors",
-        "explain",
-        "--endpoint",
+    let out = explain_web(
         &endpoint,
-        "--bucket",
-        "web",
-        "--origin",
-        "https://a.example.com",
-        "--method",
-        "GET",
-        "--json",
-    ]);
+        &["--origin", "https://a.example.com", "--method", "GET", "--json"],
+    );
     let doc = json(&out);
     assert_eq!(doc["decision"]["rule"], 2);
     assert_eq!(doc["decision"]["headers"][0][1], "https://a.example.com");
     // Human output.
-    let out = s3cors(&[
-        "cors",
-        "explain",
-        "--endpoint",
+    let out = explain_web(
         &endpoint,
-        "--bucket",
-        "web",
-        "--origin",
-        "http://app.example",
-        "--method",
-        "DELETE",
-    ]);
+        &["--origin", "http://app.example", "--method", "DELETE"],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(
