@@ -49,11 +49,15 @@ fn s3cors(args: &[&str]) -> Output {
         .expect("run s3cors")
 }
 
-/// `s3cors cors explain --endpoint ENDPOINT --bucket web ARGS…`.
-fn explain_web(endpoint: &str, args: &[&str]) -> Output {
-    let mut all = vec!["cors", "explain", "--endpoint", endpoint, "--bucket", "web"];
+/// `s3cors cors COMMAND --endpoint ENDPOINT --bucket BUCKET ARGS…`.
+fn remote(command: &str, endpoint: &str, bucket: &str, args: &[&str]) -> Output {
+    let mut all = vec!["cors", command, "--endpoint", endpoint, "--bucket", bucket];
     all.extend_from_slice(args);
     s3cors(&all)
+}
+
+fn explain_web(endpoint: &str, args: &[&str]) -> Output {
+    remote("explain", endpoint, "web", args)
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -117,20 +121,19 @@ fn explain_against_the_running_server_names_rule_and_field() {
 fn explain_endpoint_is_for_the_bucket_owner_only() {
     let (server, _tmp) = setup(&[]);
     // Wrong secret: the signature does not verify.
-    let out = s3cors(&[
-        "cors",
+    let out = remote(
         "explain",
-        "--endpoint",
         &server.endpoint(),
-        "--bucket",
         "web",
-        "--origin",
-        "http://a",
-        "--method",
-        "GET",
-        "--secret-access-key",
-        "wrong",
-    ]);
+        &[
+            "--origin",
+            "http://a",
+            "--method",
+            "GET",
+            "--secret-access-key",
+            "wrong",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SignatureDoesNotMatch"));
     // Unsigned.
@@ -142,18 +145,12 @@ fn explain_endpoint_is_for_the_bucket_owner_only() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("<Code>AccessDenied</Code>"));
     // No such bucket.
-    let out = s3cors(&[
-        "cors",
+    let out = remote(
         "explain",
-        "--endpoint",
         &server.endpoint(),
-        "--bucket",
         "nope",
-        "--origin",
-        "http://a",
-        "--method",
-        "GET",
-    ]);
+        &["--origin", "http://a", "--method", "GET"],
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("NoSuchBucket"));
 }
 
@@ -215,14 +212,7 @@ fn explain_and_lint_offline_from_xml_and_json_files() {
 #[test]
 fn lint_against_the_running_server() {
     let (server, _tmp) = setup(&[]);
-    let out = s3cors(&[
-        "cors",
-        "lint",
-        "--endpoint",
-        &server.endpoint(),
-        "--bucket",
-        "web",
-    ]);
+    let out = remote("lint", &server.endpoint(), "web", &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("rule 1 (id=uploads) [etag-not-exposed]"), "{text}");
@@ -239,14 +229,7 @@ fn lint_against_the_running_server() {
         <AllowedOrigin>http://127.0.0.1:3000</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>\
         <AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule></CORSConfiguration>";
     assert_eq!(put_cors(server.port, "web", clean).status, 200);
-    let out = s3cors(&[
-        "cors",
-        "lint",
-        "--endpoint",
-        &server.endpoint(),
-        "--bucket",
-        "web",
-    ]);
+    let out = remote("lint", &server.endpoint(), "web", &[]);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -15,19 +15,14 @@ use crate::compile::{CompiledCors, Glob};
 use crate::decide::{BucketCors, PreflightRequest, actual, preflight};
 use crate::model::CorsConfiguration;
 
-/// The request to explain.
+/// The request to explain: the fields of a preflight, where for an actual request `method` is the
+/// request's method (or its `Access-Control-Request-Method`, R62).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExplainRequest<'a> {
-    /// `Origin`.
-    pub origin: Option<&'a str>,
-    /// For a preflight the `Access-Control-Request-Method`, otherwise the request's method.
-    pub method: Option<&'a str>,
-    /// `Access-Control-Request-Headers` (comma-separated).
-    pub headers: Option<&'a str>,
+    /// Origin, method, requested headers, and whether the URL names a key.
+    pub request: PreflightRequest<'a>,
     /// An `OPTIONS` preflight (otherwise an actual request carrying `Origin`).
     pub preflight: bool,
-    /// Whether the URL names an object key.
-    pub has_key: bool,
 }
 
 /// What one rule made of the request.
@@ -68,6 +63,10 @@ pub struct Decision {
 /// A request explained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Explanation {
+    /// One line for the `x-s3cors-cors-decision` header, e.g. `denied: rule 1 (id=uploads) origin ok,
+    /// method DELETE not in [GET, PUT]; rule 2 origin mismatch`. Visible ASCII only, at most 2000
+    /// bytes.
+    pub summary: String,
     /// The decision.
     pub decision: Decision,
     /// Every rule, in evaluation order (empty without a configuration).
@@ -92,14 +91,9 @@ pub fn explain(
         (Some(c), true) => BucketCors::Configured(c),
         (None, true) => BucketCors::NotConfigured,
     };
+    let pf = &req.request;
     let decision = if req.preflight {
-        let pf = PreflightRequest {
-            origin: req.origin,
-            method: req.method,
-            headers: req.headers,
-            has_key: req.has_key,
-        };
-        match preflight(state, &pf) {
+        match preflight(state, pf) {
             Ok(h) => Decision {
                 allowed: true,
                 rule: Some(h.rule + 1),
@@ -116,7 +110,7 @@ pub fn explain(
             },
         }
     } else {
-        match actual(state, req.origin, req.method.unwrap_or("GET"), None, req.headers) {
+        match actual(state, pf.origin, pf.method.unwrap_or("GET"), None, pf.headers) {
             Some(h) => Decision {
                 allowed: true,
                 rule: Some(h.rule + 1),
@@ -133,12 +127,12 @@ pub fn explain(
             },
         }
     };
-    let origin = req.origin.filter(|o| !o.is_empty());
+    let origin = pf.origin.filter(|o| !o.is_empty());
     let reason = match state {
         _ if origin.is_none() => Some("the request has no Origin header"),
         BucketCors::NoBucket => Some("the bucket does not exist"),
         BucketCors::NotConfigured => Some("the bucket has no CORS configuration"),
-        BucketCors::Configured(_) if req.preflight && req.method.is_none() => {
+        BucketCors::Configured(_) if req.preflight && pf.method.is_none() => {
             Some("the preflight has no Access-Control-Request-Method header")
         }
         BucketCors::Configured(_) => None,
@@ -147,7 +141,9 @@ pub fn explain(
         (Some(config), Some(origin)) if bucket_exists => rule_reports(config, origin, req),
         _ => Vec::new(),
     };
+    let summary = summary(&decision, &rules, reason, pf.method.unwrap_or("GET"));
     Explanation {
+        summary,
         decision,
         rules,
         reason,
@@ -155,8 +151,9 @@ pub fn explain(
 }
 
 fn rule_reports(config: &CorsConfiguration, origin: &str, req: &ExplainRequest<'_>) -> Vec<RuleReport> {
-    let method = req.method.unwrap_or("GET");
+    let method = req.request.method.unwrap_or("GET");
     let requested: Vec<&str> = req
+        .request
         .headers
         .unwrap_or("")
         .split(',')
@@ -219,43 +216,33 @@ impl RuleReport {
     }
 }
 
-impl Explanation {
-    /// One line for the `x-s3cors-cors-decision` header, e.g. `denied: rule 1 (id=uploads) origin ok,
-    /// method DELETE not in [GET, PUT]; rule 2 origin mismatch`. Visible ASCII only, at most 2000
-    /// bytes.
-    pub fn summary(&self, method: Option<&str>) -> String {
-        let mut s = String::from(if self.decision.allowed {
-            "allowed"
-        } else {
-            "denied"
-        });
-        if let Some(reason) = self.reason {
-            let _ = write!(s, ": {reason}");
-        } else {
-            let method = method.unwrap_or("GET");
-            let shown = self
-                .rules
-                .iter()
-                .position(|r| r.matches)
-                .map_or(self.rules.len(), |i| i + 1);
-            for (i, r) in self.rules[..shown].iter().enumerate() {
-                let _ = write!(
-                    s,
-                    "{}{} {}",
-                    if i == 0 { ": " } else { "; " },
-                    r.name(),
-                    r.verdict(method)
-                );
-            }
+/// [`Explanation::summary`].
+fn summary(decision: &Decision, rules: &[RuleReport], reason: Option<&str>, method: &str) -> String {
+    let mut s = String::from(if decision.allowed { "allowed" } else { "denied" });
+    if let Some(reason) = reason {
+        let _ = write!(s, ": {reason}");
+    } else {
+        let shown = rules
+            .iter()
+            .position(|r| r.matches)
+            .map_or(rules.len(), |i| i + 1);
+        for (i, r) in rules[..shown].iter().enumerate() {
+            let _ = write!(
+                s,
+                "{}{} {}",
+                if i == 0 { ": " } else { "; " },
+                r.name(),
+                r.verdict(method)
+            );
         }
-        let mut clean: String = s
-            .chars()
-            .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
-            .collect();
-        if clean.len() > MAX_SUMMARY {
-            clean.truncate(MAX_SUMMARY - 3);
-            clean.push_str("...");
-        }
-        clean
     }
+    let mut clean: String = s
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .collect();
+    if clean.len() > MAX_SUMMARY {
+        clean.truncate(MAX_SUMMARY - 3);
+        clean.push_str("...");
+    }
+    clean
 }

@@ -109,11 +109,13 @@ proptest! {
     ) {
         let config = CorsConfiguration { rules };
         let req = ExplainRequest {
-            origin: Some(&origin),
-            method: Some(&method),
-            headers: Some(&acrh),
+            request: PreflightRequest {
+                origin: Some(&origin),
+                method: Some(&method),
+                headers: Some(&acrh),
+                has_key: true,
+            },
             preflight: is_preflight,
-            has_key: true,
         };
         let e = explain(Some(&config), true, &req);
         let first = e.rules.iter().position(|r| r.matches).map(|i| i + 1);

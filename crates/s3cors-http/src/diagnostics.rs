@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
-use s3cors_cors::ExplainRequest;
+use s3cors_cors::{ExplainRequest, PreflightRequest};
 use s3cors_proto::{Query, S3Error, S3ErrorCode};
 use serde::Deserialize;
 
@@ -81,20 +81,17 @@ pub(crate) async fn explain(
     }
     let entry = app.cors.get(&asked.bucket);
     let req = ExplainRequest {
-        origin: asked.origin.as_deref(),
-        method: asked.method.as_deref(),
-        headers: asked.headers.as_deref(),
+        request: PreflightRequest {
+            origin: asked.origin.as_deref(),
+            method: asked.method.as_deref(),
+            headers: asked.headers.as_deref(),
+            has_key: asked.key.as_deref().is_some_and(|k| !k.is_empty()),
+        },
         preflight: asked.preflight,
-        has_key: asked.key.as_deref().is_some_and(|k| !k.is_empty()),
     };
     let e = s3cors_cors::explain(entry.as_deref().map(|e| &e.config), true, &req);
-    let doc = serde_json::json!({
-        "summary": e.summary(req.method),
-        "decision": e.decision,
-        "reason": e.reason,
-        "rules": e.rules,
-    });
-    let mut resp = Response::new(Body::from(doc.to_string()));
+    let doc = serde_json::to_string(&e).map_err(|_| S3Error::internal())?;
+    let mut resp = Response::new(Body::from(doc));
     *resp.status_mut() = StatusCode::OK;
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,

@@ -129,7 +129,7 @@ fn debug_decision(
     req: &ExplainRequest<'_>,
 ) -> (String, bool) {
     let e = s3cors_cors::explain(entry.map(|e| &e.config), bucket_exists, req);
-    (e.summary(req.method), e.decision.allowed)
+    (e.summary, e.decision.allowed)
 }
 
 /// Adds `x-s3cors-cors-decision`; on an allowed actual response (`expose`) scripts may read it too.
@@ -200,11 +200,8 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
     };
     if app.config.cors_debug {
         let req = ExplainRequest {
-            origin: pf.origin,
-            method: pf.method,
-            headers: pf.headers,
+            request: pf,
             preflight: true,
-            has_key: pf.has_key,
         };
         add_debug_header(&mut resp, &debug_decision(entry.as_deref(), exists, &req), false);
     }
@@ -269,11 +266,13 @@ where
                     .as_deref()
                     .is_some_and(|b| self.app.store.bucket(b).is_ok());
             let explained = ExplainRequest {
-                origin: Some(&origin),
-                method: Some(acrm.unwrap_or(req.method().as_str())),
-                headers: acrh,
+                request: PreflightRequest {
+                    origin: Some(&origin),
+                    method: Some(acrm.unwrap_or(req.method().as_str())),
+                    headers: acrh,
+                    has_key,
+                },
                 preflight: false,
-                has_key,
             };
             debug_decision(entry.as_deref(), exists, &explained)
         });

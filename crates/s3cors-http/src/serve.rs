@@ -144,29 +144,39 @@ pub async fn serve(
     Ok(())
 }
 
-/// A sleep armed when its owner first waits and disarmed when it makes progress: no timer is
-/// registered while data flows.
+/// A sleep armed when its owner first waits and re-armed, in place, on the first wait after progress:
+/// one timer per body or connection however many frames pass, and no timer while nothing waits.
 #[derive(Debug)]
 struct Stall {
     after: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
+    /// Progress since the sleep was last armed.
+    moved: bool,
 }
 
 impl Stall {
     fn new(after: Duration) -> Self {
-        Stall { after, sleep: None }
+        Stall {
+            after,
+            sleep: None,
+            moved: false,
+        }
     }
 
     fn progressed(&mut self) {
-        self.sleep = None;
+        self.moved = true;
     }
 
-    /// True once the owner has waited `after` without progress.
+    /// True once the owner has waited `after` since its last progress.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         let after = self.after;
+        let moved = std::mem::take(&mut self.moved);
         let sleep = self
             .sleep
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(after)));
+        if moved {
+            sleep.as_mut().reset(tokio::time::Instant::now() + after);
+        }
         sleep.as_mut().poll(cx).is_ready()
     }
 }

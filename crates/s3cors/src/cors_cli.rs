@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Subcommand};
-use s3cors_cors::{CorsConfiguration, ExplainRequest};
+use s3cors_cors::{CorsConfiguration, ExplainRequest, PreflightRequest};
 use s3cors_proto::sigv4::{self, CanonicalInput, Credential};
 use serde_json::{Value, json};
 
@@ -116,14 +116,16 @@ fn explain(args: &ExplainArgs) -> Result<ExitCode, String> {
         (Some(path), _, _) => {
             let config = read_config(path)?;
             let req = ExplainRequest {
-                origin: Some(&args.origin),
-                method: Some(&args.method),
-                headers: args.headers.as_deref(),
+                request: PreflightRequest {
+                    origin: Some(&args.origin),
+                    method: Some(&args.method),
+                    headers: args.headers.as_deref(),
+                    has_key: args.key.as_deref().is_some_and(|k| !k.is_empty()),
+                },
                 preflight: !args.actual,
-                has_key: args.key.as_deref().is_some_and(|k| !k.is_empty()),
             };
-            let e = s3cors_cors::explain(Some(&config), true, &req);
-            json!({ "summary": e.summary(req.method), "decision": e.decision, "reason": e.reason, "rules": e.rules })
+            serde_json::to_value(s3cors_cors::explain(Some(&config), true, &req))
+                .map_err(|e| e.to_string())?
         }
         (None, Some(endpoint), Some(bucket)) => {
             let body = json!({
