@@ -79,11 +79,11 @@ pub(crate) fn authorize(
     };
     let owner = account == Some(record.owner.as_str());
     let act = action(op);
-    let resource = match key {
-        Some(k) => format!("arn:aws:s3:::{bucket}/{k}"),
-        None => format!("arn:aws:s3:::{bucket}"),
-    };
     let decision = policies.get(bucket).map_or(PolicyDecision::NotApplicable, |p| {
+        let resource = match key {
+            Some(k) => format!("arn:aws:s3:::{bucket}/{k}"),
+            None => format!("arn:aws:s3:::{bucket}"),
+        };
         p.evaluate(account, act, &resource)
     });
     let policy_op = matches!(

@@ -13,11 +13,15 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use std::borrow::Cow;
+
 use http::HeaderMap;
+use http::header::{AUTHORIZATION, AsHeaderName, DATE};
 use s3cors_proto::sigv4::{self, CanonicalInput, Credential, parse_authorization, parse_presigned};
 use s3cors_proto::{Query, S3Error, S3ErrorCode};
 
 use crate::Config;
+use crate::names::{X_AMZ_CONTENT_SHA256, X_AMZ_DATE};
 
 /// The most a request's clock may differ from the server's (15 minutes).
 const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -66,7 +70,7 @@ pub(crate) struct SignedRequest<'a> {
 }
 
 impl SignedRequest<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
+    fn header(&self, name: impl AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -136,13 +140,13 @@ pub(crate) fn authenticate(
     req: &SignedRequest<'_>,
     now: SystemTime,
 ) -> Result<Authenticated, S3Error> {
-    if let Some(auth) = req.header("authorization") {
+    if let Some(auth) = req.header(AUTHORIZATION) {
         return match auth.strip_prefix("AWS ") {
             Some(v2) => sigv2_header(config, req, v2, now),
             None => sigv4(config, req, &parse_authorization(auth)?, now),
         };
     }
-    if req.headers.contains_key("authorization") {
+    if req.headers.contains_key(AUTHORIZATION) {
         return Err(S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed));
     }
     if let Some(claim) = parse_presigned(req.query)? {
@@ -222,29 +226,27 @@ fn sigv4(
             return Err(access_denied("Request is not valid yet"));
         }
         (
-            date.to_owned(),
-            req.header("x-amz-content-sha256")
-                .unwrap_or("UNSIGNED-PAYLOAD")
-                .to_owned(),
+            Cow::Borrowed(date),
+            req.header(&X_AMZ_CONTENT_SHA256).unwrap_or("UNSIGNED-PAYLOAD"),
         )
     } else {
-        let (date, t) = match req.header("x-amz-date") {
-            Some(d) => (d.to_owned(), sigv4::parse_amz_date(d)),
-            None => match req.header("date").and_then(s3cors_proto::http::parse_http_date) {
-                Some(t) => (amz_date_of(t), Some(t)),
-                None => (String::new(), None),
+        let (date, t) = match req.header(&X_AMZ_DATE) {
+            Some(d) => (Cow::Borrowed(d), sigv4::parse_amz_date(d)),
+            None => match req.header(DATE).and_then(s3cors_proto::http::parse_http_date) {
+                Some(t) => (Cow::Owned(amz_date_of(t)), Some(t)),
+                None => (Cow::Borrowed(""), None),
             },
         };
         let t =
             t.ok_or_else(|| access_denied("AWS authentication requires a valid Date or x-amz-date header"))?;
         check_skew(t, &date, now)?;
-        let hash = req.header("x-amz-content-sha256").ok_or_else(|| {
+        let hash = req.header(&X_AMZ_CONTENT_SHA256).ok_or_else(|| {
             S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
                 "Missing required header for this request: x-amz-content-sha256",
             )
         })?;
-        (date, hash.to_owned())
+        (date, hash)
     };
     if !amz_date.starts_with(&c.date) {
         return Err(S3Error::with_message(
@@ -260,16 +262,14 @@ fn sigv4(
     let header_values = |name: &str| {
         req.headers
             .get_all(name)
-            .iter()
+            .into_iter()
             .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
     };
-    let canonical = sigv4::canonical_request(&input, &claim.signed_headers, header_values, &payload_hash);
+    let canonical = sigv4::canonical_request(&input, &claim.signed_headers, header_values, payload_hash);
     let scope = sigv4::scope(c);
     let string_to_sign = sigv4::string_to_sign(&amz_date, &scope, &canonical);
     let key = cached_signing_key(&acct.secret_access_key, c);
-    let expected = sigv4::sign(&key, &string_to_sign);
-    if !sigv4::signatures_equal(&expected, &claim.signature) {
+    if !sigv4::signature_matches(&key, &string_to_sign, &claim.signature) {
         return Err(mismatch(
             &c.access_key_id,
             &string_to_sign,
@@ -282,7 +282,7 @@ fn sigv4(
         .then(|| ChunkSigning {
             key,
             scope,
-            amz_date,
+            amz_date: amz_date.into_owned(),
             seed: claim.signature.clone(),
         });
     Ok(Authenticated {
@@ -390,9 +390,7 @@ fn sigv2_string_to_sign(req: &SignedRequest<'_>, date_line: &str, path: &str) ->
     let mut subs: Vec<(&str, &str)> = req
         .query
         .pairs()
-        .iter()
-        .filter(|(k, _)| V2_SUBRESOURCES.contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .filter(|(k, _)| V2_SUBRESOURCES.contains(k))
         .collect();
     subs.sort();
     for (i, (k, v)) in subs.iter().enumerate() {
@@ -433,7 +431,7 @@ fn sigv2_header(
         .split_once(':')
         .ok_or_else(|| S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed))?;
     let acct = account(config, akid)?;
-    let (date_line, t) = match (req.header("x-amz-date"), req.header("date")) {
+    let (date_line, t) = match (req.header(&X_AMZ_DATE), req.header(DATE)) {
         (Some(d), _) => (
             "",
             s3cors_proto::http::parse_http_date(d).or_else(|| sigv4::parse_amz_date(d)),

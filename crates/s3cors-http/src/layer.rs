@@ -12,6 +12,9 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::Response;
+use http::header::{
+    ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, AsHeaderName, HOST, ORIGIN,
+};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use s3cors_cors::{BucketCors, CorsHeaders, ExplainRequest, PreflightError, PreflightRequest};
 use s3cors_proto::endpoint::{locate, virtual_host_bucket};
@@ -57,12 +60,12 @@ pub struct CorsService<S> {
     inner: S,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
-    header(headers, "host").or_else(|| uri.authority().map(|a| a.as_str()))
+    header(headers, HOST).or_else(|| uri.authority().map(|a| a.as_str()))
 }
 
 /// A matched rule's response headers in emission order (those of [`CorsHeaders::pairs`]), from the
@@ -167,9 +170,9 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
         (None, false) => BucketCors::NoBucket,
     };
     let pf = PreflightRequest {
-        origin: header(headers, "origin"),
-        method: header(headers, "access-control-request-method"),
-        headers: header(headers, "access-control-request-headers"),
+        origin: header(headers, ORIGIN),
+        method: header(headers, ACCESS_CONTROL_REQUEST_METHOD),
+        headers: header(headers, ACCESS_CONTROL_REQUEST_HEADERS),
         has_key: located.as_ref().is_some_and(|(_, k)| *k),
     };
     let decision = s3cors_cors::preflight(state, &pf);
@@ -185,7 +188,7 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
         Ok(allowed) => {
             let mut resp = response::empty(StatusCode::OK);
             let h = resp.headers_mut();
-            h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(0));
+            h.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
             if let Some(entry) = &entry {
                 for (name, value) in header_values(entry, &allowed, headers.get(http::header::ORIGIN))
                     .into_iter()
@@ -243,7 +246,7 @@ where
         if let Some(resp) = answer_preflight(&self.app, req.method(), req.uri(), req.headers()) {
             return Box::pin(async move { Ok(resp) });
         }
-        let origin = header(req.headers(), "origin")
+        let origin = header(req.headers(), ORIGIN)
             .filter(|o| !o.is_empty())
             .map(str::to_owned);
         let Some(origin) = origin else {
@@ -258,8 +261,8 @@ where
         let (bucket, has_key) = located.map_or((None, false), |(b, k)| (Some(b), k));
         let entry = bucket.as_deref().and_then(|b| self.app.cors.get(b));
         let h = req.headers();
-        let acrm = header(h, "access-control-request-method");
-        let acrh = header(h, "access-control-request-headers");
+        let acrm = header(h, ACCESS_CONTROL_REQUEST_METHOD);
+        let acrh = header(h, ACCESS_CONTROL_REQUEST_HEADERS);
         let debug = self.app.config.cors_debug.then(|| {
             let exists = entry.is_some()
                 || bucket

@@ -16,6 +16,7 @@ mod list;
 mod meta;
 pub mod metrics;
 mod multipart;
+pub mod names;
 mod object;
 mod post;
 pub mod response;

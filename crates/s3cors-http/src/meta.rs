@@ -55,37 +55,45 @@ fn content_encoding(sent: &str) -> Option<String> {
 }
 
 /// Puts an object's stored headers on a GET/HEAD response, with `response-*` overrides.
+/// A `response-*` override when there are any, else the stored value.
+fn pick<'a>(query: &'a Query, overrides: bool, stored: &'a Option<String>, param: &str) -> Option<&'a str> {
+    overrides
+        .then(|| query.get(param))
+        .flatten()
+        .or(stored.as_deref())
+}
+
 pub(crate) fn apply(resp: &mut Response, meta: &ObjectMeta, query: &Query) {
-    let pick =
-        |stored: &Option<String>, param: &str| query.get(param).map(str::to_owned).or_else(|| stored.clone());
-    let content_type = pick(&meta.content_type, "response-content-type");
+    use http::header::{
+        CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, EXPIRES,
+    };
+    // Without `response-*` parameters (most GETs) no parameter is looked for.
+    let overrides = query.pairs().any(|(k, _)| k.starts_with("response-"));
+    let pick = |stored, param| pick(query, overrides, stored, param);
     set_header(
         resp,
-        "content-type",
-        content_type.as_deref().unwrap_or("binary/octet-stream"),
+        CONTENT_TYPE,
+        pick(&meta.content_type, "response-content-type").unwrap_or("binary/octet-stream"),
     );
     let pairs = [
         (
-            "content-encoding",
+            CONTENT_ENCODING,
             pick(&meta.content_encoding, "response-content-encoding"),
         ),
         (
-            "content-disposition",
+            CONTENT_DISPOSITION,
             pick(&meta.content_disposition, "response-content-disposition"),
         ),
         (
-            "content-language",
+            CONTENT_LANGUAGE,
             pick(&meta.content_language, "response-content-language"),
         ),
-        (
-            "cache-control",
-            pick(&meta.cache_control, "response-cache-control"),
-        ),
-        ("expires", pick(&meta.expires, "response-expires")),
+        (CACHE_CONTROL, pick(&meta.cache_control, "response-cache-control")),
+        (EXPIRES, pick(&meta.expires, "response-expires")),
     ];
     for (name, value) in pairs {
         if let Some(v) = value {
-            set_header(resp, name, &v);
+            set_header(resp, name, v);
         }
     }
     for (k, v) in &meta.user {

@@ -4,7 +4,8 @@
 
 use axum::body::Body;
 use axum::response::Response;
-use http::StatusCode;
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
 use s3cors_proto::checksum::ChecksumAlgorithm;
 use s3cors_proto::http::{
     ByteRange, Conditions, Precondition, evaluate_conditions, evaluate_copy_conditions, parse_range,
@@ -140,34 +141,37 @@ fn part_range(value: &str, rec: &ObjectRecord) -> Result<Option<ByteRange>, S3Er
     }))
 }
 
-fn conditions(ctx: &Ctx, prefix: &str) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
-    let h = |n: &str| ctx.header(&format!("{prefix}{n}")).map(str::to_owned);
-    (
-        h("if-match"),
-        h("if-none-match"),
-        h("if-modified-since"),
-        h("if-unmodified-since"),
-    )
+/// The request's conditional headers: `If-*`, or for a copy source `x-amz-copy-source-if-*`.
+fn conditions(ctx: &Ctx, copy_source: bool) -> Conditions<'_> {
+    use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE};
+    if copy_source {
+        Conditions {
+            if_match: ctx.header("x-amz-copy-source-if-match"),
+            if_none_match: ctx.header("x-amz-copy-source-if-none-match"),
+            if_modified_since: ctx.header("x-amz-copy-source-if-modified-since"),
+            if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
+        }
+    } else {
+        Conditions {
+            if_match: ctx.header(IF_MATCH),
+            if_none_match: ctx.header(IF_NONE_MATCH),
+            if_modified_since: ctx.header(IF_MODIFIED_SINCE),
+            if_unmodified_since: ctx.header(IF_UNMODIFIED_SINCE),
+        }
+    }
 }
 
 fn validators(resp: &mut Response, rec: &ObjectRecord) {
-    set_header(resp, "etag", &rec.etag);
-    set_header(
-        resp,
-        "last-modified",
-        &s3cors_proto::http::http_date(rec.modified()),
-    );
+    set_header(resp, http::header::ETAG, &rec.etag);
+    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(s3cors_proto::http::http_date(rec.modified())))
+    {
+        resp.headers_mut().insert(http::header::LAST_MODIFIED, v);
+    }
 }
 
 pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
     let rec = ctx.app.store.object(&ctx.bucket, &ctx.key)?;
-    let (m, nm, ms, us) = conditions(ctx, "");
-    let c = Conditions {
-        if_match: m.as_deref(),
-        if_none_match: nm.as_deref(),
-        if_modified_since: ms.as_deref(),
-        if_unmodified_since: us.as_deref(),
-    };
+    let c = conditions(ctx, false);
     match evaluate_conditions(&c, &rec.etag, rec.modified()) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
@@ -189,7 +193,7 @@ pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
             ));
         }
         Some(n) => part_range(n, &rec)?,
-        None => parse_range(ctx.header("range"), rec.size)?,
+        None => parse_range(ctx.header(http::header::RANGE), rec.size)?,
     };
     let (start, len) = match range {
         Some(r) => (r.start, r.len()),
@@ -222,12 +226,13 @@ pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
         );
     }
     validators(&mut resp, &rec);
-    set_header(&mut resp, "accept-ranges", "bytes");
+    resp.headers_mut()
+        .insert(http::header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     meta::apply(&mut resp, &rec.meta, &ctx.query);
     let whole = range.is_none() && !ctx.query.has("partNumber");
     if whole
         && ctx
-            .header("x-amz-checksum-mode")
+            .header(&crate::names::X_AMZ_CHECKSUM_MODE)
             .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
         && let Some(c) = &rec.checksum
     {
@@ -346,13 +351,7 @@ pub(crate) fn copy_source_record(ctx: &Ctx) -> Result<(String, String, ObjectRec
         Some(&key),
     )?;
     let rec = ctx.app.store.object(&bucket, &key)?;
-    let (m, nm, ms, us) = conditions(ctx, "x-amz-copy-source-");
-    let c = Conditions {
-        if_match: m.as_deref(),
-        if_none_match: nm.as_deref(),
-        if_modified_since: ms.as_deref(),
-        if_unmodified_since: us.as_deref(),
-    };
+    let c = conditions(ctx, true);
     evaluate_copy_conditions(&c, &rec.etag, rec.modified())?;
     Ok((bucket, key, rec))
 }

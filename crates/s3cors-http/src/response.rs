@@ -5,9 +5,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderValue, StatusCode};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, IntoHeaderName, SERVER};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use s3cors_proto::S3Error;
+
+use crate::names::{X_AMZ_ID_2, X_AMZ_REQUEST_ID};
+
+/// Room for the headers of a typical answer (ids, server, length, type, validators, CORS), so that
+/// building one never grows the map.
+const HEADERS: usize = 16;
+
+/// A response with room for its headers.
+pub fn new(body: Body) -> Response {
+    let mut resp = Response::new(body);
+    *resp.headers_mut() = HeaderMap::with_capacity(HEADERS);
+    resp
+}
 
 /// The ids S3 puts on every response: `x-amz-request-id` and `x-amz-id-2`, kept inline (no allocation
 /// until they are written into headers).
@@ -54,12 +67,12 @@ impl RequestIds {
     pub fn stamp(&self, resp: &mut Response) {
         let h = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_bytes(&self.request_id) {
-            h.insert("x-amz-request-id", v);
+            h.insert(X_AMZ_REQUEST_ID.clone(), v);
         }
         if let Ok(v) = HeaderValue::from_bytes(&self.host_id) {
-            h.insert("x-amz-id-2", v);
+            h.insert(X_AMZ_ID_2.clone(), v);
         }
-        h.insert("server", HeaderValue::from_static("AmazonS3"));
+        h.insert(SERVER, HeaderValue::from_static("AmazonS3"));
     }
 }
 
@@ -71,7 +84,7 @@ impl Default for RequestIds {
 
 /// A 200 response with an XML document.
 pub fn xml(body: String) -> Response {
-    let mut resp = Response::new(Body::from(body));
+    let mut resp = new(Body::from(body));
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     resp
@@ -79,7 +92,7 @@ pub fn xml(body: String) -> Response {
 
 /// An empty response with a status.
 pub fn empty(status: StatusCode) -> Response {
-    let mut resp = Response::new(Body::empty());
+    let mut resp = new(Body::empty());
     *resp.status_mut() = status;
     resp
 }
@@ -103,7 +116,7 @@ pub fn error(err: &S3Error, ids: &RequestIds, head: bool) -> Response {
 }
 
 /// Sets a header from a string, skipping values that are not valid header bytes.
-pub fn set_header(resp: &mut Response, name: &'static str, value: &str) {
+pub fn set_header(resp: &mut Response, name: impl IntoHeaderName, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         resp.headers_mut().insert(name, v);
     }
@@ -111,14 +124,14 @@ pub fn set_header(resp: &mut Response, name: &'static str, value: &str) {
 
 /// A body of known length, for HEAD: the length header without the bytes.
 pub fn head_with_length(len: u64) -> Response {
-    let mut resp = Response::new(Body::empty());
+    let mut resp = new(Body::empty());
     resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
     resp
 }
 
 /// A streamed body of `len` bytes.
 pub fn stream(body: Body, len: u64) -> Response {
-    let mut resp = Response::new(body);
+    let mut resp = new(body);
     resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
     resp
 }

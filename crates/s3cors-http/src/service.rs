@@ -18,6 +18,7 @@ use s3cors_store::Store;
 use tower::Layer;
 
 use crate::auth::{Caller, ChunkSigning, SignedRequest, authenticate};
+use crate::names::{X_AMZ_COPY_SOURCE, X_AMZ_EXPECTED_BUCKET_OWNER, X_AMZ_STORAGE_CLASS};
 use crate::response::{self, RequestIds};
 use crate::{App, acl, bucket, cors, list, multipart, object};
 
@@ -61,7 +62,7 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
@@ -90,16 +91,27 @@ impl Ctx {
     }
 }
 
+/// What the request log records of a request besides its outcome; only kept when the log is on.
+#[derive(Debug, Default)]
+struct Logged {
+    method: Method,
+    path: String,
+    bucket: Option<String>,
+    key: Option<String>,
+}
+
 async fn handle(app: Arc<App>, req: Request) -> Response {
     let started = Instant::now();
     let ids = RequestIds::new();
     let head = req.method() == Method::HEAD;
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let mut logged = tracing::enabled!(tracing::Level::INFO).then(|| Logged {
+        method: req.method().clone(),
+        path: req.uri().path().to_owned(),
+        ..Logged::default()
+    });
     let cors = req.extensions().get::<crate::layer::CorsDecision>().map(|d| d.0);
     let bytes_in = content_length(req.headers());
-    let mut logged = (None, None);
-    let (op, mut resp) = match dispatch(app.clone(), req, &mut logged).await {
+    let (op, mut resp) = match dispatch(app.clone(), req, logged.as_mut()).await {
         Ok((op, resp)) => (op, resp),
         Err((op, e)) => (op, response::error(&e, &ids, head)),
     };
@@ -108,18 +120,20 @@ async fn handle(app: Arc<App>, req: Request) -> Response {
     let name = op.map(Op::name).unwrap_or("-");
     app.metrics
         .request(name, status, elapsed, bytes_in, content_length(resp.headers()));
-    tracing::info!(
-        request_id = ids.request_id(),
-        op = name,
-        %method,
-        path,
-        bucket = logged.0.as_deref(),
-        key = logged.1.as_deref(),
-        status,
-        micros = elapsed.as_micros() as u64,
-        cors,
-        "request"
-    );
+    if let Some(logged) = logged {
+        tracing::info!(
+            request_id = ids.request_id(),
+            op = name,
+            method = %logged.method,
+            path = logged.path.as_str(),
+            bucket = logged.bucket.as_deref(),
+            key = logged.key.as_deref(),
+            status,
+            micros = elapsed.as_micros() as u64,
+            cors,
+            "request"
+        );
+    }
     resp
 }
 
@@ -187,7 +201,7 @@ fn internal_endpoint(app: &App, path: &str) -> Option<Response> {
         "/_s3cors/metrics" => (StatusCode::OK, app.metrics.render(), "text/plain; version=0.0.4"),
         _ => return None,
     };
-    let mut r = Response::new(Body::from(body));
+    let mut r = response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -196,7 +210,7 @@ fn internal_endpoint(app: &App, path: &str) -> Option<Response> {
 
 /// Classifies, authenticates, authorises and routes a request; `logged` receives its bucket and key
 /// for the request log.
-async fn dispatch(app: Arc<App>, req: Request, logged: &mut (Option<String>, Option<String>)) -> Outcome {
+async fn dispatch(app: Arc<App>, req: Request, logged: Option<&mut Logged>) -> Outcome {
     let (parts, body) = req.into_parts();
     if header_section_bytes(&parts) > app.config.limits.max_header_bytes {
         return Err((None, S3Error::new(S3ErrorCode::RequestHeaderSectionTooLarge)));
@@ -218,11 +232,13 @@ async fn dispatch(app: Arc<App>, req: Request, logged: &mut (Option<String>, Opt
         host,
         path: parts.uri.path(),
         query: &query,
-        copy_source: parts.headers.contains_key("x-amz-copy-source"),
+        copy_source: parts.headers.contains_key(&X_AMZ_COPY_SOURCE),
     };
     let ep = classify(&target, &app.config.domains).map_err(|e| (None, e))?;
     let op = ep.op;
-    *logged = (ep.bucket.clone(), ep.key.clone());
+    if let Some(logged) = logged {
+        (logged.bucket, logged.key) = (ep.bucket.clone(), ep.key.clone());
+    }
     let fail = |e: S3Error| (Some(op), e);
     if op == Op::Preflight {
         return Err(fail(S3Error::with_message(
@@ -268,12 +284,12 @@ async fn dispatch(app: Arc<App>, req: Request, logged: &mut (Option<String>, Opt
         s3cors_proto::names::validate_key(key).map_err(fail)?;
     }
     if matches!(op, Op::PutObject | Op::CopyObject | Op::CreateMultipartUpload)
-        && let Some(class) = parts.headers.get("x-amz-storage-class")
+        && let Some(class) = parts.headers.get(&X_AMZ_STORAGE_CLASS)
         && !STORAGE_CLASSES.iter().any(|c| c.as_bytes() == class.as_bytes())
     {
         return Err(fail(S3Error::new(S3ErrorCode::InvalidStorageClass)));
     }
-    if let (Some(bucket), Some(expected)) = (&ep.bucket, parts.headers.get("x-amz-expected-bucket-owner")) {
+    if let (Some(bucket), Some(expected)) = (&ep.bucket, parts.headers.get(&X_AMZ_EXPECTED_BUCKET_OWNER)) {
         expected_bucket_owner(&app, bucket, expected.to_str().unwrap_or("")).map_err(fail)?;
     }
     let ctx = Ctx {

@@ -3,51 +3,71 @@
 use crate::error::{S3Error, S3ErrorCode};
 
 /// Query parameters in request order, percent-decoded. A parameter without `=` has an empty value
-/// (`?cors`, `?uploads`).
+/// (`?cors`, `?uploads`). The decoded text lives in one buffer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
-    pairs: Vec<(String, String)>,
+    /// Every decoded name and value, back to back.
+    text: String,
+    /// For each parameter: where its name starts, where its name ends and its value starts, where
+    /// its value ends, in `text`.
+    spans: Vec<[usize; 3]>,
 }
 
-fn decode(s: &str) -> Result<String, S3Error> {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8()
-        .map(|c| c.into_owned())
-        .map_err(|_| S3Error::new(S3ErrorCode::InvalidURI))
+/// Percent-decodes `s` onto `out`; the decoded bytes must be UTF-8.
+fn decode_onto(out: &mut Vec<u8>, s: &str) -> Result<(), S3Error> {
+    let start = out.len();
+    if !s.contains('%') {
+        out.extend_from_slice(s.as_bytes());
+        return Ok(());
+    }
+    out.extend(percent_encoding::percent_decode_str(s));
+    match std::str::from_utf8(&out[start..]) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(S3Error::new(S3ErrorCode::InvalidURI)),
+    }
 }
 
 impl Query {
     /// Parses a raw query string (without `?`).
     pub fn parse(raw: &str) -> Result<Self, S3Error> {
-        let mut pairs = Vec::new();
+        let mut text = Vec::with_capacity(raw.len());
+        let mut spans = Vec::new();
         for part in raw.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            pairs.push((decode(k)?, decode(v)?));
+            let start = text.len();
+            decode_onto(&mut text, k)?;
+            let mid = text.len();
+            decode_onto(&mut text, v)?;
+            spans.push([start, mid, text.len()]);
         }
-        Ok(Query { pairs })
+        // Every piece was checked to be UTF-8 (or copied from a `str`).
+        let text = String::from_utf8(text).map_err(|_| S3Error::new(S3ErrorCode::InvalidURI))?;
+        Ok(Query { text, spans })
     }
 
     /// Whether the parameter is present.
     pub fn has(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| k == name)
+        self.pairs().any(|(k, _)| k == name)
     }
 
     /// The first value of the parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// Whether there are no parameters.
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.spans.is_empty()
     }
 
     /// All parameters in order.
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.pairs
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.spans.iter().map(|&[start, mid, end]| {
+            (
+                self.text.get(start..mid).unwrap_or_default(),
+                self.text.get(mid..end).unwrap_or_default(),
+            )
+        })
     }
 }
 
@@ -66,5 +86,14 @@ mod tests {
         assert!(!q.has("cors"));
         assert!(Query::parse("").expect("valid").is_empty());
         assert!(Query::parse("a=%ff").is_err());
+        assert!(
+            Query::parse("%e2%82=%ac").is_err(),
+            "a character split across name and value"
+        );
+        let q = Query::parse("k=%E2%82%AC&%41=b&flag").expect("valid");
+        assert_eq!(
+            q.pairs().collect::<Vec<_>>(),
+            [("k", "€"), ("A", "b"), ("flag", "")]
+        );
     }
 }

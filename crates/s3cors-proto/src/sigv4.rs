@@ -43,14 +43,19 @@ fn malformed(msg: &'static str) -> S3Error {
 
 /// Parses `AKID/DATE/REGION/SERVICE/aws4_request`.
 pub fn parse_credential(value: &str) -> Result<Credential, S3Error> {
-    let parts: Vec<&str> = value.split('/').collect();
-    match parts.as_slice() {
-        [akid, date, region, service, "aws4_request"] if !akid.is_empty() => Ok(Credential {
-            access_key_id: (*akid).to_owned(),
-            date: (*date).to_owned(),
-            region: (*region).to_owned(),
-            service: (*service).to_owned(),
-        }),
+    let mut parts = value.split('/');
+    let mut next = || parts.next();
+    match (next(), next(), next(), next(), next(), next()) {
+        (Some(akid), Some(date), Some(region), Some(service), Some("aws4_request"), None)
+            if !akid.is_empty() =>
+        {
+            Ok(Credential {
+                access_key_id: akid.to_owned(),
+                date: date.to_owned(),
+                region: region.to_owned(),
+                service: service.to_owned(),
+            })
+        }
         _ => Err(S3Error::with_message(
             S3ErrorCode::AuthorizationHeaderMalformed,
             "The authorization header is malformed; the Credential is mal-formed; expecting \
@@ -199,9 +204,28 @@ fn uri_encode(bytes: &[u8], set: &'static percent_encoding::AsciiSet) -> String 
     percent_encoding::percent_encode(bytes, set).to_string()
 }
 
+/// Lower-case hex of 32 bytes, on the stack.
+fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
+    }
+    out
+}
+
+/// Appends the lower-case hex of 32 bytes.
+fn push_hex32(out: &mut String, bytes: &[u8; 32]) {
+    // Hex digits are ASCII.
+    out.push_str(std::str::from_utf8(&hex32(bytes)).unwrap_or_default());
+}
+
 /// Hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    let mut out = String::with_capacity(64);
+    push_hex32(&mut out, &Sha256::digest(data).into());
+    out
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -273,19 +297,25 @@ fn canonical_component(s: &str) -> Cow<'_, str> {
     Cow::Owned(uri_encode(&decoded, UNRESERVED))
 }
 
-/// A header value as SigV4 canonicalises it: trimmed, inner runs of spaces collapsed.
-fn canonical_header_value(v: &str) -> String {
-    v.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Appends a header value as SigV4 canonicalises it: trimmed, inner runs of spaces collapsed.
+fn push_canonical_header_value(out: &mut String, v: &str) {
+    for (i, word) in v.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 /// The canonical request. `header` returns every value of a header, by lower-case name.
-pub fn canonical_request<'h>(
+pub fn canonical_request<'h, I: IntoIterator<Item = &'h str>>(
     input: &CanonicalInput<'_>,
     signed_headers: &[String],
-    header: impl Fn(&str) -> Vec<&'h str>,
+    header: impl Fn(&str) -> I,
     payload_hash: &str,
 ) -> String {
-    let mut out = String::with_capacity(256);
+    let mut out =
+        String::with_capacity(256 + input.raw_path.len() + input.raw_query.len() + payload_hash.len());
     out.push_str(input.method);
     out.push('\n');
     out.push_str(&canonical_uri(input.raw_path));
@@ -293,14 +323,23 @@ pub fn canonical_request<'h>(
     out.push_str(&canonical_query(input.raw_query));
     out.push('\n');
     for name in signed_headers {
-        let values: Vec<String> = header(name).into_iter().map(canonical_header_value).collect();
         out.push_str(name);
         out.push(':');
-        out.push_str(&values.join(","));
+        for (i, value) in header(name).into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_canonical_header_value(&mut out, value);
+        }
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&signed_headers.join(";"));
+    for (i, name) in signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     out
@@ -313,10 +352,13 @@ pub fn scope(c: &Credential) -> String {
 
 /// The string to sign of a request.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
+    for part in [ALGORITHM, amz_date, scope] {
+        out.push_str(part);
+        out.push('\n');
+    }
+    push_hex32(&mut out, &Sha256::digest(canonical_request.as_bytes()).into());
+    out
 }
 
 /// The signing key of a secret for a credential scope.
@@ -329,7 +371,16 @@ pub fn signing_key(secret: &str, c: &Credential) -> [u8; 32] {
 
 /// The hex signature of a string to sign.
 pub fn sign(key: &[u8; 32], string_to_sign: &str) -> String {
-    hex::encode(hmac(key, string_to_sign.as_bytes()))
+    let mut out = String::with_capacity(64);
+    push_hex32(&mut out, &hmac(key, string_to_sign.as_bytes()));
+    out
+}
+
+/// Whether `provided` is the hex signature of `string_to_sign`, compared in constant time, without
+/// allocating.
+pub fn signature_matches(key: &[u8; 32], string_to_sign: &str, provided: &str) -> bool {
+    let expected = hex32(&hmac(key, string_to_sign.as_bytes()));
+    signatures_equal(std::str::from_utf8(&expected).unwrap_or_default(), provided)
 }
 
 /// The string to sign of one `aws-chunked` chunk, chained to the previous signature.
@@ -352,12 +403,43 @@ pub fn signatures_equal(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Parses `YYYYMMDDTHHMMSSZ`.
+/// Parses `YYYYMMDDTHHMMSSZ` (a valid calendar date and a time of day; no leap second).
 pub fn parse_amz_date(s: &str) -> Option<std::time::SystemTime> {
-    let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    time::PrimitiveDateTime::parse(s, &fmt)
-        .ok()
-        .map(|t| t.assume_utc().into())
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0i64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days from the civil date (proleptic Gregorian), after Howard Hinnant's `days_from_civil`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    let epoch = std::time::UNIX_EPOCH;
+    match u64::try_from(secs) {
+        Ok(after) => epoch.checked_add(std::time::Duration::from_secs(after)),
+        Err(_) => epoch.checked_sub(std::time::Duration::from_secs(secs.unsigned_abs())),
+    }
 }
 
 #[cfg(test)]
@@ -548,8 +630,36 @@ mod signing_tests {
         );
     }
 
+    proptest::proptest! {
+        /// The hand-written date parser agrees with the `time` crate's on strings shaped like dates.
+        #[test]
+        fn amz_dates_agree_with_time(
+            date in "[0-9]{8}T[0-9]{6}Z|[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]Z"
+        ) {
+            let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+            let reference = time::PrimitiveDateTime::parse(&date, &fmt)
+                .ok()
+                .map(|t| std::time::SystemTime::from(t.assume_utc()));
+            proptest::prop_assert_eq!(parse_amz_date(&date), reference);
+        }
+    }
+
     #[test]
     fn dates_and_comparison() {
+        let day = |s: &str| {
+            parse_amz_date(s)
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs())
+        };
+        assert_eq!(day("19700101T000000Z"), Some(0));
+        assert_eq!(day("20130524T000000Z"), Some(1_369_353_600));
+        assert_eq!(day("20240229T235959Z"), Some(1_709_251_199));
+        assert!(parse_amz_date("20230229T000000Z").is_none());
+        assert!(parse_amz_date("20130524T240000Z").is_none());
+        assert!(parse_amz_date("20130524T000060Z").is_none());
+        assert!(parse_amz_date("2013052AT000000Z").is_none());
+        assert!(parse_amz_date("+20130524T000000Z").is_none());
+        assert!(parse_amz_date("19690101T000000Z").is_some_and(|t| t < std::time::UNIX_EPOCH));
         assert!(parse_amz_date("20130524T000000Z").is_some());
         assert!(parse_amz_date("2013-05-24").is_none());
         assert!(signatures_equal("abc", "abc"));

@@ -1,0 +1,21 @@
+//! Header names of the request path that the `http` crate does not define, built at compile time:
+//! looking a header up or setting it by one of these skips parsing and validating the name.
+
+use http::HeaderName;
+
+/// `x-amz-request-id`.
+pub static X_AMZ_REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-request-id");
+/// `x-amz-id-2`.
+pub static X_AMZ_ID_2: HeaderName = HeaderName::from_static("x-amz-id-2");
+/// `x-amz-date`.
+pub static X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+/// `x-amz-content-sha256`.
+pub static X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+/// `x-amz-copy-source`.
+pub static X_AMZ_COPY_SOURCE: HeaderName = HeaderName::from_static("x-amz-copy-source");
+/// `x-amz-storage-class`.
+pub static X_AMZ_STORAGE_CLASS: HeaderName = HeaderName::from_static("x-amz-storage-class");
+/// `x-amz-expected-bucket-owner`.
+pub static X_AMZ_EXPECTED_BUCKET_OWNER: HeaderName = HeaderName::from_static("x-amz-expected-bucket-owner");
+/// `x-amz-checksum-mode`.
+pub static X_AMZ_CHECKSUM_MODE: HeaderName = HeaderName::from_static("x-amz-checksum-mode");
