@@ -111,7 +111,7 @@ fn params(ctx: &Ctx, after: Option<String>, max: usize) -> ListParams {
 
 pub(crate) fn objects_v1(ctx: &Ctx) -> Result<Response, S3Error> {
     let names = Names::from(ctx)?;
-    let bucket_owner = ctx.app.store.bucket(&ctx.bucket)?.owner;
+    let bucket_owner = ctx.app.store.bucket(&ctx.bucket)?.owner.clone();
     let max = max_param(ctx, "max-keys")?;
     let marker = ctx
         .query
@@ -201,7 +201,7 @@ pub(crate) fn objects_v2(ctx: &Ctx) -> Result<Response, S3Error> {
     }
     names.header(&mut w);
     w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
-    let bucket_owner = ctx.app.store.bucket(&ctx.bucket)?.owner;
+    let bucket_owner = ctx.app.store.bucket(&ctx.bucket)?.owner.clone();
     let owner = fetch_owner.then_some(bucket_owner.as_str());
     for item in &page.items {
         if let Listed::Entry(key, rec) = item {

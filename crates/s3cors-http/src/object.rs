@@ -15,7 +15,7 @@ use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::{
     BlobReader, NewObject, ObjectMeta, ObjectRecord, StoredChecksum, WriteCondition, WrittenBlob,
 };
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
 use crate::body::{Checksum, MAX_SINGLE_PUT, ingest};
@@ -169,7 +169,8 @@ fn validators(resp: &mut Response, rec: &ObjectRecord) {
     }
 }
 
-pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
+/// GetObject and HeadObject. Nothing here waits: the bytes are read as the body is sent.
+pub(crate) fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
     let rec = ctx.app.store.object(&ctx.bucket, &ctx.key)?;
     let c = conditions(ctx, false);
     match evaluate_conditions(&c, &rec.etag, rec.modified()) {
@@ -207,11 +208,11 @@ pub(crate) async fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
                 let end = usize::try_from(start + len).map_err(|_| S3Error::internal())?;
                 response::bytes(b.slice(start as usize..end))
             }
-            BlobReader::File(f) => {
-                let mut f = tokio::fs::File::from_std(f);
-                f.seek(std::io::SeekFrom::Start(start))
-                    .await
+            BlobReader::File(mut f) => {
+                // Moving the offset of a regular file never blocks.
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start))
                     .map_err(|_| S3Error::internal())?;
+                let f = tokio::fs::File::from_std(f);
                 Body::from_stream(ReaderStream::with_capacity(f.take(len), 256 * 1024))
             }
         };

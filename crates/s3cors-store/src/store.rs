@@ -17,6 +17,7 @@
 //! point leaves either the old or the new object, plus at most an unreferenced blob that
 //! [`Store::open_dir`] sweeps away.
 
+use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
@@ -49,6 +50,9 @@ pub struct Store {
     /// Bucket creation and deletion take it for writing; object writes for reading, so that no object
     /// lands in a bucket being deleted.
     bucket_lock: RwLock<()>,
+    /// Every bucket's record, decoded: read on almost every request, written (under `bucket_lock`)
+    /// after the key-value store commits.
+    buckets: RwLock<HashMap<String, Arc<BucketRecord>>>,
     /// Serialises read-modify-write of one key, so that the blob an overwrite replaces is known.
     key_locks: Vec<Mutex<()>>,
     /// Whether operations touch the disk (and may block on fsync).
@@ -193,6 +197,7 @@ impl Store {
             kv,
             blobs,
             bucket_lock: RwLock::new(()),
+            buckets: RwLock::new(HashMap::new()),
             key_locks: (0..KEY_LOCKS).map(|_| Mutex::new(())).collect(),
             durable: false,
         }
@@ -217,6 +222,11 @@ impl Store {
         let blobs = FileBlobs::open(dir)?;
         let mut store = Self::new(Arc::new(kv), Arc::new(blobs));
         store.durable = true;
+        *store.buckets.get_mut() = store
+            .list_buckets()?
+            .into_iter()
+            .map(|b| (b.name.clone(), Arc::new(b)))
+            .collect();
         let removed = store.sweep()?;
         if removed > 0 {
             tracing::info!(removed, "removed leftover temporary and unreferenced files");
@@ -283,15 +293,18 @@ impl Store {
     }
 
     /// A bucket, or `NoSuchBucket`.
-    pub fn bucket(&self, name: &str) -> Result<BucketRecord> {
-        self.get(&bucket_key(name))?
+    pub fn bucket(&self, name: &str) -> Result<Arc<BucketRecord>> {
+        self.buckets
+            .read()
+            .get(name)
+            .cloned()
             .ok_or_else(|| StoreError::NoSuchBucket(name.to_owned()))
     }
 
     /// Creates a bucket.
     pub fn create_bucket(&self, name: &str, owner: &str, region: &str, acl: &str) -> Result<BucketRecord> {
         let _guard = self.bucket_lock.write();
-        if let Some(existing) = self.get::<BucketRecord>(&bucket_key(name))? {
+        if let Ok(existing) = self.bucket(name) {
             return Err(if existing.owner == owner {
                 StoreError::BucketAlreadyOwnedByYou(name.to_owned())
             } else {
@@ -308,6 +321,9 @@ impl Store {
         let mut batch = Batch::default();
         batch.put(bucket_key(name), record::encode(&rec));
         self.commit(batch)?;
+        self.buckets
+            .write()
+            .insert(name.to_owned(), Arc::new(rec.clone()));
         Ok(rec)
     }
 
@@ -338,6 +354,7 @@ impl Store {
         batch.delete(cors_key(name));
         batch.delete(policy_key(name));
         self.commit(batch)?;
+        self.buckets.write().remove(name);
         for b in blobs {
             self.remove_blob(&b);
         }
@@ -349,11 +366,13 @@ impl Store {
     /// Sets a bucket's canned ACL.
     pub fn set_bucket_acl(&self, bucket: &str, acl: &str) -> Result<()> {
         let _guard = self.bucket_lock.write();
-        let mut rec = self.bucket(bucket)?;
+        let mut rec = BucketRecord::clone(&*self.bucket(bucket)?);
         rec.acl = acl.to_owned();
         let mut batch = Batch::default();
         batch.put(bucket_key(bucket), record::encode(&rec));
-        self.commit(batch)
+        self.commit(batch)?;
+        self.buckets.write().insert(bucket.to_owned(), Arc::new(rec));
+        Ok(())
     }
 
     /// Sets an object's canned ACL.
