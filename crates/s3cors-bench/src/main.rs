@@ -88,9 +88,10 @@ impl Drop for Server {
     }
 }
 
-fn credential(now: SystemTime) -> (Credential, String) {
+/// The `X-Amz-Date` of `now` (`YYYYMMDDTHHMMSSZ`); its first eight characters are the scope's date.
+fn amz_date(now: SystemTime) -> String {
     let dt = s3cors_proto::http::iso8601(now);
-    let amz = format!(
+    format!(
         "{}{}{}T{}{}{}Z",
         &dt[0..4],
         &dt[5..7],
@@ -98,14 +99,17 @@ fn credential(now: SystemTime) -> (Credential, String) {
         &dt[11..13],
         &dt[14..16],
         &dt[17..19]
-    );
-    let c = Credential {
-        access_key_id: KEY.into(),
-        date: amz[..8].to_owned(),
-        region: "us-east-1".into(),
-        service: "s3".into(),
-    };
-    (c, amz)
+    )
+}
+
+/// The benchmark account's credential for the date of `amz`.
+fn credential(amz: &str) -> Credential<'_> {
+    Credential {
+        access_key_id: KEY,
+        date: &amz[..8],
+        region: "us-east-1",
+        service: "s3",
+    }
 }
 
 /// A presigned URL (path and query) for `method` on `path`.
@@ -115,7 +119,8 @@ fn presign(port: u16, method: &str, path: &str) -> String {
 
 /// A presigned URL for `method` on `path` with the (canonically encoded) parameters `extra`.
 fn presign_query(port: u16, method: &str, path: &str, extra: &str) -> String {
-    let (c, amz) = credential(SystemTime::now());
+    let amz = amz_date(SystemTime::now());
+    let c = credential(&amz);
     let cred = format!("{KEY}%2F{}%2Fus-east-1%2Fs3%2Faws4_request", c.date);
     let sep = if extra.is_empty() { "" } else { "&" };
     let query = format!(
@@ -127,12 +132,7 @@ fn presign_query(port: u16, method: &str, path: &str, extra: &str) -> String {
         raw_path: path,
         raw_query: &query,
     };
-    let cr = sigv4::canonical_request(
-        &input,
-        &["host".to_owned()],
-        |_| vec![host.as_str()],
-        "UNSIGNED-PAYLOAD",
-    );
+    let cr = sigv4::canonical_request(&input, "host", |_| vec![host.as_str()], "UNSIGNED-PAYLOAD");
     let sig = sigv4::sign(
         &sigv4::signing_key(SECRET, &c),
         &sigv4::string_to_sign(&amz, &sigv4::scope(&c), &cr),
@@ -142,8 +142,9 @@ fn presign_query(port: u16, method: &str, path: &str, extra: &str) -> String {
 
 /// Headers of a request signed with SigV4 in the `Authorization` header (unsigned payload).
 fn signed(port: u16, method: &str, path: &str, query: &str) -> Vec<(String, String)> {
-    let (c, amz) = credential(SystemTime::now());
-    let names = ["host", "x-amz-content-sha256", "x-amz-date"].map(String::from);
+    let amz = amz_date(SystemTime::now());
+    let c = credential(&amz);
+    let names = ["host", "x-amz-content-sha256", "x-amz-date"];
     let values = [
         format!("127.0.0.1:{port}"),
         "UNSIGNED-PAYLOAD".to_owned(),
@@ -157,11 +158,11 @@ fn signed(port: u16, method: &str, path: &str, query: &str) -> Vec<(String, Stri
     let value = |n: &str| {
         names
             .iter()
-            .position(|x| x == n)
+            .position(|x| *x == n)
             .map(|i| vec![values[i].as_str()])
             .unwrap_or_default()
     };
-    let cr = sigv4::canonical_request(&input, &names, value, "UNSIGNED-PAYLOAD");
+    let cr = sigv4::canonical_request(&input, &names.join(";"), value, "UNSIGNED-PAYLOAD");
     let sig = sigv4::sign(
         &sigv4::signing_key(SECRET, &c),
         &sigv4::string_to_sign(&amz, &sigv4::scope(&c), &cr),

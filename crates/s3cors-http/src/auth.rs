@@ -165,10 +165,10 @@ pub(crate) fn authenticate(
 fn sigv4(
     config: &Config,
     req: &SignedRequest<'_>,
-    claim: &sigv4::SignatureClaim,
+    claim: &sigv4::SignatureClaim<'_>,
     now: SystemTime,
 ) -> Result<Authenticated, S3Error> {
-    let c: &Credential = &claim.credential;
+    let c: &Credential<'_> = &claim.credential;
     let acct = account(config, &c.access_key_id)?;
     if c.region != config.region {
         return Err(S3Error::with_message(
@@ -180,7 +180,7 @@ fn sigv4(
         )
         .with_element("Region", config.region.clone()));
     }
-    if !claim.signed_headers.iter().any(|h| h == "host") {
+    if !claim.signed_headers.split(';').any(|h| h == "host") {
         return Err(access_denied(
             "There were headers present in the request which were not signed",
         ));
@@ -265,15 +265,15 @@ fn sigv4(
             .into_iter()
             .filter_map(|v| v.to_str().ok())
     };
-    let canonical = sigv4::canonical_request(&input, &claim.signed_headers, header_values, payload_hash);
+    let canonical = sigv4::canonical_request(&input, claim.signed_headers, header_values, payload_hash);
     let scope = sigv4::scope(c);
     let string_to_sign = sigv4::string_to_sign(&amz_date, &scope, &canonical);
     let key = cached_signing_key(&acct.secret_access_key, c);
-    if !sigv4::signature_matches(&key, &string_to_sign, &claim.signature) {
+    if !sigv4::signature_matches(&key, &string_to_sign, claim.signature) {
         return Err(mismatch(
             &c.access_key_id,
             &string_to_sign,
-            &claim.signature,
+            claim.signature,
             Some(&canonical),
         ));
     }
@@ -283,7 +283,7 @@ fn sigv4(
             key,
             scope,
             amz_date: amz_date.into_owned(),
-            seed: claim.signature.clone(),
+            seed: claim.signature.to_owned(),
         });
     Ok(Authenticated {
         caller: Caller {
@@ -489,19 +489,17 @@ fn sigv2_query(config: &Config, req: &SignedRequest<'_>, now: SystemTime) -> Res
 /// The signing key of a secret for a credential scope, from a small cache: it changes once a day per
 /// account and region, and deriving it costs four HMACs (SDKs cache it the same way). A hit compares
 /// borrowed strings and allocates nothing.
-fn cached_signing_key(secret: &str, c: &Credential) -> [u8; 32] {
+fn cached_signing_key(secret: &str, c: &Credential<'_>) -> [u8; 32] {
     struct Entry {
         secret: String,
-        scope: Credential,
+        date: String,
+        region: String,
+        service: String,
         key: [u8; 32],
     }
     static KEYS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
-    let same = |e: &Entry| {
-        e.secret == secret
-            && e.scope.date == c.date
-            && e.scope.region == c.region
-            && e.scope.service == c.service
-    };
+    let same =
+        |e: &Entry| e.secret == secret && e.date == c.date && e.region == c.region && e.service == c.service;
     if let Some(key) = KEYS
         .lock()
         .ok()
@@ -516,7 +514,9 @@ fn cached_signing_key(secret: &str, c: &Credential) -> [u8; 32] {
         }
         keys.push(Entry {
             secret: secret.to_owned(),
-            scope: c.clone(),
+            date: c.date.to_owned(),
+            region: c.region.to_owned(),
+            service: c.service.to_owned(),
             key,
         });
     }

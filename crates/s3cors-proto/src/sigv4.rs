@@ -9,28 +9,28 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::query::Query;
 use std::borrow::Cow;
 
-/// The credential a request presents.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
+/// The credential a request presents, borrowed from the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential<'a> {
     /// The access key id.
-    pub access_key_id: String,
+    pub access_key_id: &'a str,
     /// `YYYYMMDD` of the credential scope.
-    pub date: String,
+    pub date: &'a str,
     /// Region of the scope.
-    pub region: String,
+    pub region: &'a str,
     /// Service of the scope (`s3`).
-    pub service: String,
+    pub service: &'a str,
 }
 
-/// A SigV4 signature claim, from the header or the query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureClaim {
+/// A SigV4 signature claim, from the header or the query, borrowed from the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignatureClaim<'a> {
     /// The credential.
-    pub credential: Credential,
-    /// Lower-case names of the signed headers.
-    pub signed_headers: Vec<String>,
+    pub credential: Credential<'a>,
+    /// The lower-case names of the signed headers, `;`-separated, as the request gives them.
+    pub signed_headers: &'a str,
     /// Hex signature.
-    pub signature: String,
+    pub signature: &'a str,
     /// Whether it came from the query string (presigned URL).
     pub presigned: bool,
 }
@@ -42,7 +42,7 @@ fn malformed(msg: &'static str) -> S3Error {
 }
 
 /// Parses `AKID/DATE/REGION/SERVICE/aws4_request`.
-pub fn parse_credential(value: &str) -> Result<Credential, S3Error> {
+pub fn parse_credential(value: &str) -> Result<Credential<'_>, S3Error> {
     let mut parts = value.split('/');
     let mut next = || parts.next();
     match (next(), next(), next(), next(), next(), next()) {
@@ -50,10 +50,10 @@ pub fn parse_credential(value: &str) -> Result<Credential, S3Error> {
             if !akid.is_empty() =>
         {
             Ok(Credential {
-                access_key_id: akid.to_owned(),
-                date: date.to_owned(),
-                region: region.to_owned(),
-                service: service.to_owned(),
+                access_key_id: akid,
+                date,
+                region,
+                service,
             })
         }
         _ => Err(S3Error::with_message(
@@ -65,7 +65,7 @@ pub fn parse_credential(value: &str) -> Result<Credential, S3Error> {
 }
 
 /// Parses an `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` header.
-pub fn parse_authorization(header: &str) -> Result<SignatureClaim, S3Error> {
+pub fn parse_authorization(header: &str) -> Result<SignatureClaim<'_>, S3Error> {
     let Some(rest) = header.trim().strip_prefix(ALGORITHM) else {
         if header.starts_with("AWS ") {
             return Err(S3Error::with_message(
@@ -83,8 +83,8 @@ pub fn parse_authorization(header: &str) -> Result<SignatureClaim, S3Error> {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
         match k {
             "Credential" => credential = Some(parse_credential(v)?),
-            "SignedHeaders" => signed_headers = Some(v.split(';').map(str::to_owned).collect()),
-            "Signature" => signature = Some(v.to_owned()),
+            "SignedHeaders" => signed_headers = Some(v),
+            "Signature" => signature = Some(v),
             _ => {}
         }
     }
@@ -103,7 +103,7 @@ pub fn parse_authorization(header: &str) -> Result<SignatureClaim, S3Error> {
 }
 
 /// Parses the `X-Amz-*` parameters of a presigned URL; `None` when the query carries no signature.
-pub fn parse_presigned(query: &Query) -> Result<Option<SignatureClaim>, S3Error> {
+pub fn parse_presigned(query: &Query) -> Result<Option<SignatureClaim<'_>>, S3Error> {
     let Some(algorithm) = query.get("X-Amz-Algorithm") else {
         return Ok(None);
     };
@@ -124,11 +124,8 @@ pub fn parse_presigned(query: &Query) -> Result<Option<SignatureClaim>, S3Error>
     };
     Ok(Some(SignatureClaim {
         credential: parse_credential(get("X-Amz-Credential")?)?,
-        signed_headers: get("X-Amz-SignedHeaders")?
-            .split(';')
-            .map(str::to_owned)
-            .collect(),
-        signature: get("X-Amz-Signature")?.to_owned(),
+        signed_headers: get("X-Amz-SignedHeaders")?,
+        signature: get("X-Amz-Signature")?,
         presigned: true,
     }))
 }
@@ -149,10 +146,7 @@ mod tests {
         assert_eq!(claim.credential.access_key_id, "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(claim.credential.date, "20130524");
         assert_eq!(claim.credential.region, "us-east-1");
-        assert_eq!(
-            claim.signed_headers,
-            ["host", "range", "x-amz-content-sha256", "x-amz-date"]
-        );
+        assert_eq!(claim.signed_headers, "host;range;x-amz-content-sha256;x-amz-date");
         assert!(!claim.presigned);
     }
 
@@ -326,6 +320,11 @@ fn canonical_component(s: &str) -> Cow<'_, str> {
 
 /// Appends a header value as SigV4 canonicalises it: trimmed, inner runs of spaces collapsed.
 fn push_canonical_header_value(out: &mut String, v: &str) {
+    // Most values have no whitespace at all.
+    if v.is_ascii() && !v.bytes().any(|b| b.is_ascii_whitespace()) {
+        out.push_str(v);
+        return;
+    }
     for (i, word) in v.split_whitespace().enumerate() {
         if i > 0 {
             out.push(' ');
@@ -334,10 +333,11 @@ fn push_canonical_header_value(out: &mut String, v: &str) {
     }
 }
 
-/// The canonical request. `header` returns every value of a header, by lower-case name.
+/// The canonical request. `signed_headers` is the `;`-separated list of the request; `header` returns
+/// every value of a header, by lower-case name.
 pub fn canonical_request<'h, I: IntoIterator<Item = &'h str>>(
     input: &CanonicalInput<'_>,
-    signed_headers: &[String],
+    signed_headers: &str,
     header: impl Fn(&str) -> I,
     payload_hash: &str,
 ) -> String {
@@ -349,7 +349,7 @@ pub fn canonical_request<'h, I: IntoIterator<Item = &'h str>>(
     out.push('\n');
     out.push_str(&canonical_query(input.raw_query));
     out.push('\n');
-    for name in signed_headers {
+    for name in signed_headers.split(';') {
         out.push_str(name);
         out.push(':');
         for (i, value) in header(name).into_iter().enumerate() {
@@ -361,19 +361,14 @@ pub fn canonical_request<'h, I: IntoIterator<Item = &'h str>>(
         out.push('\n');
     }
     out.push('\n');
-    for (i, name) in signed_headers.iter().enumerate() {
-        if i > 0 {
-            out.push(';');
-        }
-        out.push_str(name);
-    }
+    out.push_str(signed_headers);
     out.push('\n');
     out.push_str(payload_hash);
     out
 }
 
 /// The credential scope: `DATE/REGION/SERVICE/aws4_request`.
-pub fn scope(c: &Credential) -> String {
+pub fn scope(c: &Credential<'_>) -> String {
     format!("{}/{}/{}/aws4_request", c.date, c.region, c.service)
 }
 
@@ -389,7 +384,7 @@ pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> S
 }
 
 /// The signing key of a secret for a credential scope.
-pub fn signing_key(secret: &str, c: &Credential) -> [u8; 32] {
+pub fn signing_key(secret: &str, c: &Credential<'_>) -> [u8; 32] {
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), c.date.as_bytes());
     let k_region = hmac(&k_date, c.region.as_bytes());
     let k_service = hmac(&k_region, c.service.as_bytes());
@@ -473,12 +468,12 @@ pub fn parse_amz_date(s: &str) -> Option<std::time::SystemTime> {
 mod signing_tests {
     use super::*;
 
-    fn example_credential() -> Credential {
+    fn example_credential() -> Credential<'static> {
         Credential {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            date: "20130524".into(),
-            region: "us-east-1".into(),
-            service: "s3".into(),
+            access_key_id: "AKIAIOSFODNN7EXAMPLE",
+            date: "20130524",
+            region: "us-east-1",
+            service: "s3",
         }
     }
 
@@ -498,15 +493,13 @@ mod signing_tests {
             ("x-amz-content-sha256", EMPTY_SHA256),
             ("x-amz-date", "20130524T000000Z"),
         ];
-        let signed: Vec<String> = ["host", "range", "x-amz-content-sha256", "x-amz-date"]
-            .map(String::from)
-            .to_vec();
+        let signed = "host;range;x-amz-content-sha256;x-amz-date";
         let input = CanonicalInput {
             method: "GET",
             raw_path: "/test.txt",
             raw_query: "",
         };
-        let cr = canonical_request(&input, &signed, headers(&hs), EMPTY_SHA256);
+        let cr = canonical_request(&input, signed, headers(&hs), EMPTY_SHA256);
         assert_eq!(
             cr,
             "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n\
@@ -538,21 +531,13 @@ mod signing_tests {
             ("x-amz-date", "20130524T000000Z"),
             ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
         ];
-        let signed: Vec<String> = [
-            "date",
-            "host",
-            "x-amz-content-sha256",
-            "x-amz-date",
-            "x-amz-storage-class",
-        ]
-        .map(String::from)
-        .to_vec();
+        let signed = "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class";
         let input = CanonicalInput {
             method: "PUT",
             raw_path: "/test%24file.text",
             raw_query: "",
         };
-        let cr = canonical_request(&input, &signed, headers(&hs), body_hash);
+        let cr = canonical_request(&input, signed, headers(&hs), body_hash);
         let c = example_credential();
         let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
         assert_eq!(
@@ -622,7 +607,7 @@ mod signing_tests {
             raw_path: "/test.txt",
             raw_query: query,
         };
-        let cr = canonical_request(&input, &["host".to_owned()], headers(&hs), "UNSIGNED-PAYLOAD");
+        let cr = canonical_request(&input, "host", headers(&hs), "UNSIGNED-PAYLOAD");
         let c = example_credential();
         let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
         assert_eq!(

@@ -290,13 +290,13 @@ fn send(
         &iso[17..19]
     );
     let credential = Credential {
-        access_key_id: source.access_key_id.clone(),
-        date: amz[..8].to_owned(),
-        region: source.region.clone(),
-        service: "s3".to_owned(),
+        access_key_id: &source.access_key_id,
+        date: &amz[..8],
+        region: &source.region,
+        service: "s3",
     };
     let payload = sigv4::sha256_hex(body);
-    let names = ["host", "x-amz-content-sha256", "x-amz-date"].map(String::from);
+    let names = ["host", "x-amz-content-sha256", "x-amz-date"];
     let values = [authority, payload.as_str(), amz.as_str()];
     let input = CanonicalInput {
         method,
@@ -305,11 +305,11 @@ fn send(
     };
     let canonical = sigv4::canonical_request(
         &input,
-        &names,
+        &names.join(";"),
         |n| {
             names
                 .iter()
-                .position(|x| x == n)
+                .position(|x| *x == n)
                 .map(|i| vec![values[i]])
                 .unwrap_or_default()
         },
