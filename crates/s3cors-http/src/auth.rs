@@ -169,7 +169,7 @@ fn sigv4(
     now: SystemTime,
 ) -> Result<Authenticated, S3Error> {
     let c: &Credential<'_> = &claim.credential;
-    let acct = account(config, &c.access_key_id)?;
+    let acct = account(config, c.access_key_id)?;
     if c.region != config.region {
         return Err(S3Error::with_message(
             S3ErrorCode::AuthorizationHeaderMalformed,
@@ -248,7 +248,7 @@ fn sigv4(
         })?;
         (date, hash)
     };
-    if !amz_date.starts_with(&c.date) {
+    if !amz_date.starts_with(c.date) {
         return Err(S3Error::with_message(
             S3ErrorCode::AuthorizationHeaderMalformed,
             "The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.",
@@ -271,7 +271,7 @@ fn sigv4(
     let key = cached_signing_key(&acct.secret_access_key, c);
     if !sigv4::signature_matches(&key, &string_to_sign, claim.signature) {
         return Err(mismatch(
-            &c.access_key_id,
+            c.access_key_id,
             &string_to_sign,
             claim.signature,
             Some(&canonical),

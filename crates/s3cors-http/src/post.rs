@@ -46,7 +46,7 @@ fn form_caller(ctx: &Ctx, fields: &[(String, String)]) -> Result<Option<Caller>,
             return Err(bad("Only AWS4-HMAC-SHA256 is supported in x-amz-algorithm"));
         }
         let c = parse_credential(credential)?;
-        let acct = crate::auth::account(&ctx.app.config, &c.access_key_id)?;
+        let acct = crate::auth::account(&ctx.app.config, c.access_key_id)?;
         let policy = policy.ok_or_else(|| bad("Bucket POST must contain a field named 'policy'."))?;
         let signature = field(fields, "x-amz-signature").unwrap_or("");
         let expected = sigv4::sign(&sigv4::signing_key(&acct.secret_access_key, &c), policy);
