@@ -6,6 +6,8 @@
 //! from the object (R57). Deciding reads one `Arc` from the cache and allocates nothing per rule.
 
 use std::future::Future;
+
+use futures_util::future::Either;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -236,7 +238,8 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Response, S::Error>>;
+    /// The inner service's own future when CORS adds nothing; boxed when headers go on the answer.
+    type Future = Either<S::Future, BoxFuture<Result<Response, S::Error>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -244,13 +247,10 @@ where
 
     fn call(&mut self, req: Request) -> Self::Future {
         if let Some(resp) = answer_preflight(&self.app, req.method(), req.uri(), req.headers()) {
-            return Box::pin(async move { Ok(resp) });
+            return Either::Right(Box::pin(async move { Ok(resp) }));
         }
-        let origin = header(req.headers(), ORIGIN)
-            .filter(|o| !o.is_empty())
-            .map(str::to_owned);
-        let Some(origin) = origin else {
-            return Box::pin(self.inner.call(req));
+        let Some(origin) = header(req.headers(), ORIGIN).filter(|o| !o.is_empty()) else {
+            return Either::Left(self.inner.call(req));
         };
         // The configuration in force when the request arrived (R66).
         let located = locate(
@@ -270,7 +270,7 @@ where
                     .is_some_and(|b| self.app.store.bucket(b).is_ok());
             let explained = ExplainRequest {
                 request: PreflightRequest {
-                    origin: Some(&origin),
+                    origin: Some(origin),
                     method: Some(acrm.unwrap_or(req.method().as_str())),
                     headers: acrh,
                     has_key,
@@ -282,11 +282,11 @@ where
         // Decided now, from the request alone; the headers go on whatever the service answers.
         let headers = entry.as_ref().and_then(|entry| {
             let state = BucketCors::Configured(&entry.compiled);
-            s3cors_cors::actual(state, Some(&origin), req.method().as_str(), acrm, acrh)
+            s3cors_cors::actual(state, Some(origin), req.method().as_str(), acrm, acrh)
                 .map(|cors| header_values(entry, &cors, h.get(http::header::ORIGIN)))
         });
         if entry.is_none() && debug.is_none() {
-            return Box::pin(self.inner.call(req));
+            return Either::Left(self.inner.call(req));
         }
         let mut req = req;
         if entry.is_some() {
@@ -297,7 +297,7 @@ where
             }));
         }
         let fut = self.inner.call(req);
-        Box::pin(async move {
+        Either::Right(Box::pin(async move {
             let mut resp = fut.await?;
             for (name, value) in headers.into_iter().flatten().flatten() {
                 resp.headers_mut().insert(name, value);
@@ -306,6 +306,6 @@ where
                 add_debug_header(&mut resp, d, true);
             }
             Ok(resp)
-        })
+        }))
     }
 }

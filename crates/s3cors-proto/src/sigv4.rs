@@ -243,18 +243,33 @@ pub struct CanonicalInput<'a> {
 /// The canonical URI: the path decoded and encoded again with S3's rules (each byte outside the
 /// unreserved set and `/` as `%XX`), so that clients' different escaping of the same key agrees.
 pub fn canonical_uri(raw_path: &str) -> String {
+    let mut out = String::with_capacity(raw_path.len());
+    push_canonical_uri(&mut out, raw_path);
+    out
+}
+
+fn push_canonical_uri(out: &mut String, raw_path: &str) {
     // Most paths need no escaping: they are their own canonical form.
     if !raw_path.is_empty() && raw_path.bytes().all(|b| is_unreserved(b) || b == b'/') {
-        return raw_path.to_owned();
+        out.push_str(raw_path);
+        return;
     }
     let decoded: Vec<u8> = percent_encoding::percent_decode_str(raw_path).collect();
-    let uri = uri_encode(&decoded, UNRESERVED_PATH);
-    if uri.is_empty() { "/".to_owned() } else { uri }
+    if decoded.is_empty() {
+        out.push('/');
+    }
+    out.extend(percent_encoding::percent_encode(&decoded, UNRESERVED_PATH));
 }
 
 /// The canonical query string: parameters sorted, names and values encoded; `X-Amz-Signature` left
 /// out (presigned URLs).
 pub fn canonical_query(raw_query: &str) -> String {
+    let mut out = String::with_capacity(raw_query.len());
+    push_canonical_query(&mut out, raw_query);
+    out
+}
+
+fn push_canonical_query(out: &mut String, raw_query: &str) {
     let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = raw_query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -265,7 +280,6 @@ pub fn canonical_query(raw_query: &str) -> String {
         .filter(|(k, _)| k != "X-Amz-Signature")
         .collect();
     pairs.sort_unstable();
-    let mut out = String::with_capacity(raw_query.len() + pairs.len());
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
@@ -274,7 +288,6 @@ pub fn canonical_query(raw_query: &str) -> String {
         out.push('=');
         out.push_str(v);
     }
-    out
 }
 
 /// Whether SigV4 leaves a byte as it is: `A-Z a-z 0-9 - _ . ~`.
@@ -345,9 +358,9 @@ pub fn canonical_request<'h, I: IntoIterator<Item = &'h str>>(
         String::with_capacity(256 + input.raw_path.len() + input.raw_query.len() + payload_hash.len());
     out.push_str(input.method);
     out.push('\n');
-    out.push_str(&canonical_uri(input.raw_path));
+    push_canonical_uri(&mut out, input.raw_path);
     out.push('\n');
-    out.push_str(&canonical_query(input.raw_query));
+    push_canonical_query(&mut out, input.raw_query);
     out.push('\n');
     for name in signed_headers.split(';') {
         out.push_str(name);
