@@ -75,7 +75,7 @@ fn host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
 /// requested header names are per request.
 fn header_values(
     entry: &CorsEntry,
-    cors: &CorsHeaders<'_>,
+    cors: CorsHeaders<'_>,
     origin: Option<&HeaderValue>,
 ) -> [Option<(HeaderName, HeaderValue)>; 7] {
     use http::header::{
@@ -94,9 +94,9 @@ fn header_values(
             .then(|| (ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"))),
         rule.and_then(|r| r.allow_methods.clone())
             .map(|v| (ACCESS_CONTROL_ALLOW_METHODS, v)),
+        // The list is built per request; its buffer becomes the value without a copy.
         cors.allow_headers
-            .as_deref()
-            .and_then(|h| HeaderValue::from_str(h).ok())
+            .and_then(|h| HeaderValue::from_maybe_shared(bytes::Bytes::from(h)).ok())
             .map(|v| (ACCESS_CONTROL_ALLOW_HEADERS, v)),
         rule.and_then(|r| r.expose_headers.clone())
             .map(|v| (ACCESS_CONTROL_EXPOSE_HEADERS, v)),
@@ -192,7 +192,7 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
             let h = resp.headers_mut();
             h.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
             if let Some(entry) = &entry {
-                for (name, value) in header_values(entry, &allowed, headers.get(http::header::ORIGIN))
+                for (name, value) in header_values(entry, allowed, headers.get(http::header::ORIGIN))
                     .into_iter()
                     .flatten()
                 {
@@ -283,7 +283,7 @@ where
         let headers = entry.as_ref().and_then(|entry| {
             let state = BucketCors::Configured(&entry.compiled);
             s3cors_cors::actual(state, Some(origin), req.method().as_str(), acrm, acrh)
-                .map(|cors| header_values(entry, &cors, h.get(http::header::ORIGIN)))
+                .map(|cors| header_values(entry, cors, h.get(http::header::ORIGIN)))
         });
         if entry.is_none() && debug.is_none() {
             return Either::Left(self.inner.call(req));
