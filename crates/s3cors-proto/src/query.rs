@@ -14,15 +14,12 @@ pub struct Query {
 }
 
 /// Percent-decodes `s` onto `out`; the decoded bytes must be UTF-8.
-fn decode_onto(out: &mut Vec<u8>, s: &str) -> Result<(), S3Error> {
-    let start = out.len();
-    if !s.contains('%') {
-        out.extend_from_slice(s.as_bytes());
-        return Ok(());
-    }
-    out.extend(percent_encoding::percent_decode_str(s));
-    match std::str::from_utf8(&out[start..]) {
-        Ok(_) => Ok(()),
+fn decode_onto(out: &mut String, s: &str) -> Result<(), S3Error> {
+    match percent_encoding::percent_decode_str(s).decode_utf8() {
+        Ok(decoded) => {
+            out.push_str(&decoded);
+            Ok(())
+        }
         Err(_) => Err(S3Error::new(S3ErrorCode::InvalidURI)),
     }
 }
@@ -30,7 +27,7 @@ fn decode_onto(out: &mut Vec<u8>, s: &str) -> Result<(), S3Error> {
 impl Query {
     /// Parses a raw query string (without `?`).
     pub fn parse(raw: &str) -> Result<Self, S3Error> {
-        let mut text = Vec::with_capacity(raw.len());
+        let mut text = String::with_capacity(raw.len());
         let mut spans = Vec::new();
         for part in raw.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
@@ -40,8 +37,6 @@ impl Query {
             decode_onto(&mut text, v)?;
             spans.push([start, mid, text.len()]);
         }
-        // Every piece was checked to be UTF-8 (or copied from a `str`).
-        let text = String::from_utf8(text).map_err(|_| S3Error::new(S3ErrorCode::InvalidURI))?;
         Ok(Query { text, spans })
     }
 

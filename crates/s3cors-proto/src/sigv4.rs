@@ -290,9 +290,21 @@ fn push_canonical_query(out: &mut String, raw_query: &str) {
     }
 }
 
+/// The bytes SigV4 leaves as they are: `A-Z a-z 0-9 - _ . ~`.
+static UNRESERVED_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~');
+        b += 1;
+    }
+    table
+};
+
 /// Whether SigV4 leaves a byte as it is: `A-Z a-z 0-9 - _ . ~`.
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    UNRESERVED_BYTES[usize::from(b)]
 }
 
 /// Whether `s` is already in SigV4's encoding: unreserved bytes as they are, every other byte as
