@@ -100,8 +100,12 @@ pub(crate) fn method_bit(method: &str) -> u8 {
 /// One rule, ready to match, with its response header values precomputed.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
+    pub(crate) origins: Vec<Glob>,
     /// The rule lists the literal origin `*`: ACAO is `*` (R47).
     pub(crate) any_origin: bool,
+    pub(crate) methods: u8,
+    /// Index of this rule's `AllowedHeader` list in [`CompiledCors::header_sets`].
+    pub(crate) header_set: usize,
     /// ACAM: all methods, configured order, `", "` (R49).
     pub(crate) allow_methods: String,
     /// ACEH: verbatim, configured order, `", "` (R51).
@@ -110,73 +114,42 @@ pub(crate) struct CompiledRule {
     pub(crate) max_age: Option<String>,
 }
 
-/// What deciding reads of one rule, packed so that a scan of many rules stays in a few cache lines.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Scan {
-    pub(crate) methods: u8,
-    /// Index of the rule's `AllowedOrigin` list in [`CompiledCors::origin_sets`].
-    pub(crate) origin_set: u32,
-    /// Index of the rule's `AllowedHeader` list in [`CompiledCors::header_sets`].
-    pub(crate) header_set: u32,
-}
-
 /// A configuration compiled for matching.
 #[derive(Debug, Clone)]
 pub struct CompiledCors {
-    /// One entry per rule, in order.
-    pub(crate) scan: Vec<Scan>,
-    /// The response values of each rule, in order.
     pub(crate) rules: Vec<CompiledRule>,
-    /// The distinct `AllowedOrigin` lists: rules sharing a list share one check per request.
-    pub(crate) origin_sets: Vec<Vec<Glob>>,
-    /// The distinct `AllowedHeader` lists (lower-cased globs), shared the same way.
+    /// The distinct `AllowedHeader` lists (lower-cased globs): rules sharing a list share one check
+    /// per request.
     pub(crate) header_sets: Vec<Vec<Glob>>,
-}
-
-/// The index of `set` in `sets`, added if new.
-fn intern(sets: &mut Vec<Vec<Glob>>, set: Vec<Glob>) -> u32 {
-    let i = match sets.iter().position(|s| *s == set) {
-        Some(i) => i,
-        None => {
-            sets.push(set);
-            sets.len() - 1
-        }
-    };
-    // A validated configuration has at most 100 rules (R14), so at most 100 sets.
-    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 impl CompiledCors {
     /// Compiles a (validated) configuration.
     pub fn compile(config: &CorsConfiguration) -> CompiledCors {
-        let (mut origin_sets, mut header_sets) = (Vec::new(), Vec::new());
-        let mut scan = Vec::with_capacity(config.rules.len());
-        let mut rules = Vec::with_capacity(config.rules.len());
-        for r in &config.rules {
-            scan.push(Scan {
-                methods: r.allowed_methods.iter().fold(0, |bits, m| bits | method_bit(m)),
-                origin_set: intern(
-                    &mut origin_sets,
-                    r.allowed_origins.iter().map(|o| Glob::new(o, false)).collect(),
-                ),
-                header_set: intern(
-                    &mut header_sets,
-                    r.allowed_headers.iter().map(|h| Glob::new(h, true)).collect(),
-                ),
-            });
-            rules.push(CompiledRule {
+        let mut header_sets: Vec<Vec<Glob>> = Vec::new();
+        let rules = config
+            .rules
+            .iter()
+            .map(|r| CompiledRule {
+                header_set: {
+                    let set: Vec<Glob> = r.allowed_headers.iter().map(|h| Glob::new(h, true)).collect();
+                    match header_sets.iter().position(|s| *s == set) {
+                        Some(i) => i,
+                        None => {
+                            header_sets.push(set);
+                            header_sets.len() - 1
+                        }
+                    }
+                },
+                origins: r.allowed_origins.iter().map(|o| Glob::new(o, false)).collect(),
                 any_origin: r.allowed_origins.iter().any(|o| o == "*"),
+                methods: r.allowed_methods.iter().fold(0, |bits, m| bits | method_bit(m)),
                 allow_methods: r.allowed_methods.join(", "),
                 expose_headers: (!r.expose_headers.is_empty()).then(|| r.expose_headers.join(", ")),
                 max_age: r.max_age_seconds.map(|s| s.to_string()),
-            });
-        }
-        CompiledCors {
-            scan,
-            rules,
-            origin_sets,
-            header_sets,
-        }
+            })
+            .collect();
+        CompiledCors { rules, header_sets }
     }
 
     /// Number of rules.

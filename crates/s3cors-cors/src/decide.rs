@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::compile::{CompiledCors, Glob, method_bit};
+use crate::compile::{CompiledCors, method_bit};
 
 /// The exact `Vary` value of every CORS answer (R53).
 pub const VARY: &str = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
@@ -56,32 +56,8 @@ pub enum Denial {
     NoRuleMatches,
 }
 
-/// Distinct `AllowedOrigin` or `AllowedHeader` lists whose result is remembered within one decision.
+/// Distinct `AllowedHeader` lists whose result is remembered within one decision.
 const MEMO_SETS: usize = 128;
-
-/// Whether a request passes each distinct list, decided once per list within one decision.
-#[derive(Debug)]
-struct Memo([u8; MEMO_SETS]); // 0: not yet, 1: pass, 2: fail
-
-impl Default for Memo {
-    fn default() -> Self {
-        Memo([0; MEMO_SETS])
-    }
-}
-
-impl Memo {
-    fn check(&mut self, set: u32, decide: impl FnOnce() -> bool) -> bool {
-        match self.0.get_mut(set as usize) {
-            Some(0) => {
-                let pass = decide();
-                self.0[set as usize] = if pass { 1 } else { 2 };
-                pass
-            }
-            Some(m) => *m == 1,
-            None => decide(),
-        }
-    }
-}
 
 /// Requested header names kept on the stack before spilling to the heap.
 const MAX_STACK_NAMES: usize = 32;
@@ -131,30 +107,32 @@ pub fn evaluate<'a>(
         Vec::new()
     };
     let names: &[&str] = if overflow { &spilled } else { &stack[..count] };
-    // Whether the origin passes each distinct AllowedOrigin list, and the names each distinct
-    // AllowedHeader list, decided at most once per list.
-    let origin_pass = |glob: &Glob| glob.matches(origin);
-    let mut origin_memo = Memo::default();
-    let mut header_memo = Memo::default();
-    let mut matched = None;
-    for (i, rule) in cors.scan.iter().enumerate() {
-        if rule.methods & bit != 0
-            && origin_memo.check(rule.origin_set, || {
-                cors.origin_sets[rule.origin_set as usize].iter().any(origin_pass)
-            })
-            && header_memo.check(rule.header_set, || {
-                let globs = &cors.header_sets[rule.header_set as usize];
-                names
-                    .iter()
-                    .all(|n| globs.iter().any(|h| h.matches_ignore_case(n)))
-            })
-        {
-            matched = Some(i);
-            break;
+    // Whether the names pass each distinct AllowedHeader list, decided at most once per list.
+    let mut memo = [0u8; MEMO_SETS]; // 0: not yet, 1: pass, 2: fail
+    let headers_pass = |set: usize, memo: &mut [u8; MEMO_SETS]| {
+        let check = || {
+            let globs = &cors.header_sets[set];
+            names
+                .iter()
+                .all(|n| globs.iter().any(|h| h.matches_ignore_case(n)))
+        };
+        match memo.get_mut(set) {
+            Some(0) => {
+                let pass = check();
+                memo[set] = if pass { 1 } else { 2 };
+                pass
+            }
+            Some(m) => *m == 1,
+            None => check(),
         }
-    }
-    if let Some(i) = matched {
-        let rule = &cors.rules[i];
+    };
+    for (i, rule) in cors.rules.iter().enumerate() {
+        if rule.methods & bit == 0
+            || !rule.origins.iter().any(|o| o.matches(origin))
+            || !headers_pass(rule.header_set, &mut memo)
+        {
+            continue;
+        }
         let allow_headers = (!names.is_empty()).then(|| {
             let mut s = String::with_capacity(names.iter().map(|n| n.len() + 2).sum());
             for n in names {
