@@ -54,7 +54,6 @@ fn content_encoding(sent: &str) -> Option<String> {
     (!rest.is_empty()).then(|| rest.join(", "))
 }
 
-/// Puts an object's stored headers on a GET/HEAD response, with `response-*` overrides.
 /// A `response-*` override when there are any, else the stored value.
 fn pick<'a>(query: &'a Query, overrides: bool, stored: &'a Option<String>, param: &str) -> Option<&'a str> {
     overrides
@@ -63,6 +62,7 @@ fn pick<'a>(query: &'a Query, overrides: bool, stored: &'a Option<String>, param
         .or(stored.as_deref())
 }
 
+/// Puts an object's stored headers on a GET/HEAD response, with `response-*` overrides.
 pub(crate) fn apply(resp: &mut Response, meta: &ObjectMeta, query: &Query) {
     use http::header::{
         CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, EXPIRES,
