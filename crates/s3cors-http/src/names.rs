@@ -1,5 +1,8 @@
 //! Header names of the request path that the `http` crate does not define, built at compile time:
-//! looking a header up or setting it by one of these skips parsing and validating the name.
+//! looking a header up or setting it by one of these skips parsing and validating the name. The
+//! headers are S3's common ones
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/API/RESTCommonRequestHeaders.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/RESTCommonResponseHeaders.html>).
 
 use http::HeaderName;
 
