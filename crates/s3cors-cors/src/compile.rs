@@ -152,6 +152,19 @@ impl CompiledCors {
         CompiledCors { rules, header_sets }
     }
 
+    /// Each rule's response header values that do not depend on the request, in rule order:
+    /// `Access-Control-Allow-Methods` (R49), `Access-Control-Expose-Headers` (R51) and
+    /// `Access-Control-Max-Age` (R52), as [`CorsHeaders`](crate::CorsHeaders) carries them.
+    pub fn fixed_headers(&self) -> impl Iterator<Item = (&str, Option<&str>, Option<&str>)> {
+        self.rules.iter().map(|r| {
+            (
+                r.allow_methods.as_str(),
+                r.expose_headers.as_deref(),
+                r.max_age.as_deref(),
+            )
+        })
+    }
+
     /// Number of rules.
     pub fn len(&self) -> usize {
         self.rules.len()

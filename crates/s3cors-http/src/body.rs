@@ -29,13 +29,13 @@ pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
 /// Bytes gathered before they are handed to a blocking write.
 const WRITE_BATCH: usize = 1024 * 1024;
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Whether the body uses the `aws-chunked` framing.
 pub fn is_streaming(headers: &HeaderMap) -> bool {
-    header(headers, "x-amz-content-sha256").is_some_and(|v| v.starts_with("STREAMING-"))
+    header(headers, &crate::names::X_AMZ_CONTENT_SHA256).is_some_and(|v| v.starts_with("STREAMING-"))
 }
 
 /// The payload length the request declares, if it declares one.
@@ -181,7 +181,7 @@ impl Payload {
             .map(|(a, _)| *a)
             .or(integrity.trailer)
             .or(compute);
-        let declared_sha = header(headers, "x-amz-content-sha256")
+        let declared_sha = header(headers, &crate::names::X_AMZ_CONTENT_SHA256)
             .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|v| (v.to_ascii_lowercase(), Sha256::new()));
         let decoder = is_streaming(headers).then(ChunkedDecoder::new);

@@ -50,16 +50,13 @@ impl CorsEntry {
     /// Compiles `config` and its header values.
     pub fn new(config: CorsConfiguration) -> CorsEntry {
         let compiled = CompiledCors::compile(&config);
-        let value = |s: String| HeaderValue::try_from(s).ok();
-        let values = config
-            .rules
-            .iter()
-            .map(|r| RuleValues {
-                allow_methods: value(r.allowed_methods.join(", ")),
-                expose_headers: (!r.expose_headers.is_empty())
-                    .then(|| value(r.expose_headers.join(", ")))
-                    .flatten(),
-                max_age: r.max_age_seconds.map(HeaderValue::from),
+        let value = |s: &str| HeaderValue::from_str(s).ok();
+        let values = compiled
+            .fixed_headers()
+            .map(|(allow_methods, expose_headers, max_age)| RuleValues {
+                allow_methods: value(allow_methods),
+                expose_headers: expose_headers.and_then(value),
+                max_age: max_age.and_then(value),
             })
             .collect();
         CorsEntry {

@@ -55,7 +55,12 @@ fn content_encoding(sent: &str) -> Option<String> {
 }
 
 /// A `response-*` override when there are any, else the stored value.
-fn pick<'a>(query: &'a Query, overrides: bool, stored: &'a Option<String>, param: &str) -> Option<&'a str> {
+fn override_or<'a>(
+    query: &'a Query,
+    overrides: bool,
+    stored: &'a Option<String>,
+    param: &str,
+) -> Option<&'a str> {
     overrides
         .then(|| query.get(param))
         .flatten()
@@ -69,7 +74,7 @@ pub(crate) fn apply(resp: &mut Response, meta: &ObjectMeta, query: &Query) {
     };
     // Without `response-*` parameters (most GETs) no parameter is looked for.
     let overrides = query.pairs().any(|(k, _)| k.starts_with("response-"));
-    let pick = |stored, param| pick(query, overrides, stored, param);
+    let pick = |stored, param| override_or(query, overrides, stored, param);
     set_header(
         resp,
         CONTENT_TYPE,
