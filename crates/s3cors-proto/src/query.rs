@@ -23,53 +23,88 @@ fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
-/// Percent-decodes `s` onto `out`: `%XX` becomes its byte, anything else (a `%` not followed by two
-/// hex digits included) is copied as it is. The bytes are copied in runs between escapes.
-fn percent_decode_onto(out: &mut Vec<u8>, s: &[u8]) {
-    let mut rest = s;
-    while let Some(at) = rest.iter().position(|&b| b == b'%') {
-        out.extend_from_slice(&rest[..at]);
-        match (
-            rest.get(at + 1).copied().and_then(hex_value),
-            rest.get(at + 2).copied().and_then(hex_value),
-        ) {
-            (Some(hi), Some(lo)) => {
-                out.push(hi << 4 | lo);
-                rest = &rest[at + 3..];
-            }
-            _ => {
-                out.push(b'%');
-                rest = &rest[at + 1..];
-            }
-        }
-    }
-    out.extend_from_slice(rest);
-}
+/// The bytes the parser stops at: `&` ends a parameter, the first `=` ends its name, `%` starts an
+/// escape. Everything between them is copied in runs.
+static SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'&' as usize] = true;
+    table[b'=' as usize] = true;
+    table[b'%' as usize] = true;
+    table
+};
 
-/// Percent-decodes `s` onto `out`; the decoded bytes on their own must be UTF-8.
-fn decode_onto(out: &mut Vec<u8>, s: &str) -> Result<(), S3Error> {
-    let start = out.len();
-    percent_decode_onto(out, s.as_bytes());
-    match std::str::from_utf8(&out[start..]) {
-        Ok(_) => Ok(()),
-        Err(_) => Err(S3Error::new(S3ErrorCode::InvalidURI)),
+/// An error unless `component`, which had an escape decoded into it, is UTF-8. A component without
+/// escapes is a slice of the request's `&str`, so it needs no check.
+fn check_decoded(escaped: bool, component: &[u8]) -> Result<(), S3Error> {
+    if escaped && std::str::from_utf8(component).is_err() {
+        return Err(S3Error::new(S3ErrorCode::InvalidURI));
     }
+    Ok(())
 }
 
 impl Query {
-    /// Parses a raw query string (without `?`).
+    /// Parses a raw query string (without `?`) in one pass. `%XX` becomes its byte; anything else,
+    /// a `%` not followed by two hex digits included, is kept as it is. Each decoded name and value
+    /// must be UTF-8 on its own (`InvalidURI` otherwise).
     pub fn parse(raw: &str) -> Result<Self, S3Error> {
+        let raw = raw.as_bytes();
         let mut text = Vec::with_capacity(raw.len());
-        let mut spans = Vec::new();
-        for part in raw.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            let start = text.len();
-            decode_onto(&mut text, k)?;
-            let mid = text.len();
-            decode_onto(&mut text, v)?;
-            spans.push([start, mid, text.len()]);
+        // Presigned requests carry seven parameters.
+        let mut spans = Vec::with_capacity(8);
+        // The current parameter: where it starts in `raw`, where its name starts and its value
+        // starts in `text`, and whether the current component had an escape decoded.
+        let (mut part_start, mut name_start, mut value_start) = (0, 0, None);
+        let mut escaped = false;
+        let mut i = 0;
+        loop {
+            let stop = raw[i..]
+                .iter()
+                .position(|&b| SPECIAL[usize::from(b)])
+                .map(|p| i + p);
+            let end = stop.unwrap_or(raw.len());
+            text.extend_from_slice(&raw[i..end]);
+            match stop.map(|j| raw[j]) {
+                Some(b'%') => match (
+                    raw.get(end + 1).copied().and_then(hex_value),
+                    raw.get(end + 2).copied().and_then(hex_value),
+                ) {
+                    (Some(hi), Some(lo)) => {
+                        text.push(hi << 4 | lo);
+                        escaped = true;
+                        i = end + 3;
+                    }
+                    _ => {
+                        text.push(b'%');
+                        i = end + 1;
+                    }
+                },
+                Some(b'=') if value_start.is_none() => {
+                    check_decoded(escaped, &text[name_start..])?;
+                    value_start = Some(text.len());
+                    escaped = false;
+                    i = end + 1;
+                }
+                Some(b'=') => {
+                    text.push(b'=');
+                    i = end + 1;
+                }
+                // `&` or the end: the parameter is complete (an empty one, `&&`, is skipped).
+                _ => {
+                    // The component that just ended: the value, or the name of a bare flag.
+                    check_decoded(escaped, &text[value_start.unwrap_or(name_start)..])?;
+                    let value = value_start.unwrap_or(text.len());
+                    if end > part_start {
+                        spans.push([name_start, value, text.len()]);
+                    }
+                    if stop.is_none() {
+                        break;
+                    }
+                    i = end + 1;
+                    (part_start, name_start, value_start, escaped) = (i, text.len(), None, false);
+                }
+            }
         }
-        // Each span is UTF-8 on its own, so the whole is too.
+        // Each name and value is UTF-8 on its own, so the whole is too.
         let text = String::from_utf8(text).map_err(|_| S3Error::new(S3ErrorCode::InvalidURI))?;
         Ok(Query { text, spans })
     }
@@ -115,6 +150,15 @@ mod tests {
         assert!(!q.has("cors"));
         assert!(Query::parse("").expect("valid").is_empty());
         assert!(Query::parse("a=%ff").is_err());
+        assert!(Query::parse("%ff").is_err(), "an invalid flag name");
+        assert!(
+            Query::parse("a=1&%ff&b").is_err(),
+            "an invalid flag name between others"
+        );
+        assert!(
+            Query::parse("%e2%82&%ac").is_err(),
+            "a character split across a flag and the next name"
+        );
         assert!(
             Query::parse("%e2%82=%ac").is_err(),
             "a character split across name and value"
@@ -131,7 +175,13 @@ mod tests {
         let q = Query::parse("a=%&b=%4&c=%zz1&d=100%25&e=%4g").expect("valid");
         assert_eq!(
             q.pairs().collect::<Vec<_>>(),
-            [("a", "%"), ("b", "%4"), ("c", "%zz1"), ("d", "100%"), ("e", "%4g")]
+            [
+                ("a", "%"),
+                ("b", "%4"),
+                ("c", "%zz1"),
+                ("d", "100%"),
+                ("e", "%4g")
+            ]
         );
     }
 

@@ -270,15 +270,21 @@ pub fn canonical_query(raw_query: &str) -> String {
 }
 
 fn push_canonical_query(out: &mut String, raw_query: &str) {
-    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = raw_query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (canonical_component(k), canonical_component(v))
-        })
-        .filter(|(k, _)| k != "X-Amz-Signature")
-        .collect();
+    // Presigned requests carry seven parameters; the signature is not signed.
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(8);
+    let mut rest = Some(raw_query);
+    while let Some(query) = rest {
+        let (part, tail) = split_at_byte(query, b'&');
+        rest = tail;
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = split_at_byte(part, b'=');
+        let k = canonical_component(k);
+        if k != "X-Amz-Signature" {
+            pairs.push((k, canonical_component(v.unwrap_or(""))));
+        }
+    }
     pairs.sort_unstable();
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -288,6 +294,13 @@ fn push_canonical_query(out: &mut String, raw_query: &str) {
         out.push('=');
         out.push_str(v);
     }
+}
+
+/// `s` split at the first `at`: what comes before, and what comes after if `at` is there.
+fn split_at_byte(s: &str, at: u8) -> (&str, Option<&str>) {
+    s.bytes()
+        .position(|b| b == at)
+        .map_or((s, None), |i| (&s[..i], Some(&s[i + 1..])))
 }
 
 /// The bytes SigV4 leaves as they are: `A-Z a-z 0-9 - _ . ~`.
@@ -394,7 +407,17 @@ pub fn canonical_request<'h, I: IntoIterator<Item = &'h str>>(
 
 /// The credential scope: `DATE/REGION/SERVICE/aws4_request`.
 pub fn scope(c: &Credential<'_>) -> String {
-    format!("{}/{}/{}/aws4_request", c.date, c.region, c.service)
+    const TERMINATOR: &str = "/aws4_request";
+    let mut out =
+        String::with_capacity(c.date.len() + c.region.len() + c.service.len() + 2 + TERMINATOR.len());
+    for (i, part) in [c.date, c.region, c.service].into_iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(part);
+    }
+    out.push_str(TERMINATOR);
+    out
 }
 
 /// The string to sign of a request.

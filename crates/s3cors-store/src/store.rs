@@ -72,11 +72,11 @@ fn bucket_key(bucket: &str) -> Vec<u8> {
 }
 
 fn object_base(bucket: &str) -> Vec<u8> {
-    format!("o/{bucket}/").into_bytes()
+    object_key(bucket, "")
 }
 
 fn object_key(bucket: &str, key: &str) -> Vec<u8> {
-    [object_base(bucket).as_slice(), key.as_bytes()].concat()
+    [b"o/", bucket.as_bytes(), b"/", key.as_bytes()].concat()
 }
 
 fn upload_base(bucket: &str) -> Vec<u8> {
