@@ -289,7 +289,8 @@ where
             return Either::Left(self.inner.call(req));
         }
         let mut req = req;
-        if entry.is_some() {
+        // Only the request log reads it.
+        if entry.is_some() && tracing::enabled!(tracing::Level::INFO) {
             req.extensions_mut().insert(CorsDecision(if headers.is_some() {
                 "allowed"
             } else {
