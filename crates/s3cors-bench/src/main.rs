@@ -4,6 +4,10 @@
 //! (from `/proc/PID/stat`) as a ratio to the ceiling's, beside raw requests per second and latency.
 //!
 //! `tests/bench/run [--rounds N] [--seconds S] [--json FILE]`
+//!
+//! With `--instructions`, the servers run under callgrind instead and each workload reports the
+//! instructions the server executes per answer (user space only): a figure that machine noise does not
+//! move, for telling whether a change made the request path cheaper.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -28,10 +32,22 @@ struct Server {
 
 impl Server {
     fn start(bin: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new("taskset")
-            .arg("-c")
-            .arg("0")
-            .arg(bin)
+        let mut cmd = Command::new("taskset");
+        cmd.args(["-c", "0"]).arg(bin);
+        Self::spawn(cmd, bin, args)
+    }
+
+    /// Under callgrind, counting nothing until [`Server::count`] turns it on; dumps go to `out`.
+    fn start_counted(bin: &Path, args: &[&str], out: &Path) -> Server {
+        let mut cmd = Command::new("taskset");
+        cmd.args(["-c", "0", "valgrind", "--tool=callgrind", "--instr-atstart=no"])
+            .arg(format!("--callgrind-out-file={}/callgrind.%p", out.display()))
+            .arg(bin);
+        Self::spawn(cmd, bin, args)
+    }
+
+    fn spawn(mut cmd: Command, bin: &Path, args: &[&str]) -> Server {
+        let mut child = cmd
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -52,6 +68,49 @@ impl Server {
 
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    fn callgrind_control(&self, arg: &str) {
+        let status = Command::new("callgrind_control")
+            .arg(arg)
+            .arg(self.pid().to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("callgrind_control (valgrind)");
+        assert!(status.success(), "callgrind_control {arg}");
+    }
+
+    /// Instructions executed during `run` (a server from [`Server::start_counted`], whose dumps are
+    /// in `out`), after a warm-up run.
+    fn count(&self, out: &Path, run: impl Fn() -> Sample) -> (Sample, f64) {
+        self.callgrind_control("--instr=on");
+        run();
+        self.callgrind_control("--zero");
+        let sample = run();
+        self.callgrind_control("--dump");
+        self.callgrind_control("--instr=off");
+        // Each dump is a new file `callgrind.PID.N`; the newest is this one.
+        let prefix = format!("callgrind.{}.", self.pid());
+        let newest = std::fs::read_dir(out)
+            .expect("callgrind dir")
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                name.strip_prefix(&prefix)?
+                    .parse::<u32>()
+                    .ok()
+                    .map(|n| (n, e.path()))
+            })
+            .max()
+            .expect("a callgrind dump");
+        let text = std::fs::read_to_string(&newest.1).expect("read dump");
+        let instructions = text
+            .lines()
+            .find_map(|l| l.strip_prefix("summary: "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("summary line in the dump");
+        (sample, instructions)
     }
 
     /// User + system CPU seconds of the process.
@@ -206,8 +265,8 @@ fn request(
     (code, head)
 }
 
-/// Creates `bucket` (if needed) and a 1 KiB and a 64 MiB object in it.
-fn seed(port: u16, bucket: &str, cors: &str) {
+/// Creates `bucket` (if needed) and a 1 KiB and (with `large`) a 64 MiB object in it.
+fn seed(port: u16, bucket: &str, cors: &str, large: bool) {
     let path = format!("/{bucket}");
     let (code, head) = request(port, "PUT", &path, &signed(port, "PUT", &path, ""), b"");
     assert!(
@@ -223,7 +282,12 @@ fn seed(port: u16, bucket: &str, cors: &str) {
     headers.push(("content-md5".into(), md5));
     let (code, head) = request(port, "PUT", &format!("{path}?cors"), &headers, cors.as_bytes());
     assert_eq!(code, 200, "PutBucketCors: {head}");
-    for (key, size) in [("small", 1024), ("large", 64 << 20)] {
+    let sizes: &[(&str, usize)] = if large {
+        &[("small", 1024), ("large", 64 << 20)]
+    } else {
+        &[("small", 1024)]
+    };
+    for &(key, size) in sizes {
         let path = format!("/{bucket}/{key}");
         let (code, head) = request(
             port,
@@ -407,6 +471,9 @@ fn main() {
     let mut json = None;
     let mut only: Option<String> = None;
     let mut soak_seconds = None;
+    let mut counting = false;
+    let usage = "usage: s3cors-bench [--rounds N] [--seconds S] [--json FILE] [--only NAME-PREFIX] \
+                 [--instructions] [--soak SECONDS]";
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -417,10 +484,16 @@ fn main() {
             "--only" => only = args.next(),
             // Instead of the workloads: a mixed-traffic soak run of this many seconds.
             "--soak" => soak_seconds = args.next().and_then(|v| v.parse().ok()),
-            other => panic!(
-                "unknown argument {other}; usage: s3cors-bench [--rounds N] [--seconds S] [--json FILE] \
-                 [--only NAME-PREFIX] [--soak SECONDS]"
-            ),
+            // Instructions per answer under callgrind instead of requests per CPU-second.
+            "--instructions" => counting = true,
+            "--help" | "-h" => {
+                println!("{usage}");
+                return;
+            }
+            other => {
+                eprintln!("unknown argument {other}; {usage}");
+                std::process::exit(2);
+            }
         }
     }
     let exe = std::env::current_exe().expect("current exe");
@@ -438,10 +511,21 @@ fn main() {
         return;
     }
 
-    let start: Vec<f64> = (0..15).map(|_| startup_ms(&s3cors, &dir)).collect();
+    let start: Vec<f64> = if counting {
+        Vec::new()
+    } else {
+        (0..15).map(|_| startup_ms(&s3cors, &dir)).collect()
+    };
 
-    let ceiling = Server::start(&ceiling_bin, &["127.0.0.1:0", "1024"]);
-    let control = Server::start(&ceiling_bin, &["127.0.0.1:0", "1024"]);
+    let launch = |bin: &Path, args: &[&str]| {
+        if counting {
+            Server::start_counted(bin, args, &dir)
+        } else {
+            Server::start(bin, args)
+        }
+    };
+    let ceiling = launch(&ceiling_bin, &["127.0.0.1:0", "1024"]);
+    let control = launch(&ceiling_bin, &["127.0.0.1:0", "1024"]);
     let ceiling_large = Server::start(&ceiling_bin, &["127.0.0.1:0", &(64usize << 20).to_string()]);
     let env = [
         "--access-key-id",
@@ -451,15 +535,15 @@ fn main() {
         "--listen",
         "127.0.0.1:0",
     ];
-    let memory = Server::start(&s3cors, &[&env[..], &["--memory"]].concat());
+    let memory = launch(&s3cors, &[&env[..], &["--memory"]].concat());
     let data = dir.join("data");
-    let durable = Server::start(
+    let durable = launch(
         &s3cors,
         &[&env[..], &["--data-dir", &data.to_string_lossy()]].concat(),
     );
     for (server, _) in [(&memory, "memory"), (&durable, "durable")] {
-        seed(server.port, "last", &hundred_rules(false));
-        seed(server.port, "first", &hundred_rules(true));
+        seed(server.port, "last", &hundred_rules(false), !counting);
+        seed(server.port, "first", &hundred_rules(true), !counting);
     }
 
     let preflight = Shape {
@@ -602,6 +686,11 @@ fn main() {
             payload: 64 << 20,
         },
     ];
+    // Counted, the 64 MiB GET (a copy loop, not a request path; not seeded) is left out.
+    let works: Vec<Work<'_>> = works
+        .into_iter()
+        .filter(|w| !(counting && w.unit == "MB"))
+        .collect();
     for w in &works {
         let (code, head) = request(
             w.candidate.port,
@@ -619,10 +708,27 @@ fn main() {
         connections: 16,
     };
     let mut rows = Vec::new();
+    let mut counted = Vec::new();
     for w in works
         .iter()
         .filter(|w| only.as_ref().is_none_or(|p| w.name.starts_with(p.as_str())))
     {
+        if counting {
+            let per_answer = |server: &Server, path: &str| {
+                let (sample, instructions) =
+                    server.count(&dir, || bench.run(server, path, w.shape, w.payload));
+                instructions / sample.ok.max(1.0)
+            };
+            let (mut base, mut cand) = (Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                base.push(per_answer(w.ceiling, &w.ceiling_path));
+                cand.push(per_answer(w.candidate, &w.path));
+            }
+            let (c, s) = (median(base), median(cand));
+            eprintln!("{}: {s:.0} instructions per answer, ceiling {c:.0}", w.name);
+            counted.push((w.name, s, c));
+            continue;
+        }
         let (mut base, mut cand) = (Vec::new(), Vec::new());
         for r in 0..rounds {
             // ceiling, candidate, candidate, ceiling, …
@@ -660,6 +766,30 @@ fn main() {
         rows.push(row);
     }
 
+    if counting {
+        println!(
+            "rounds {rounds} x {seconds} s under callgrind, 16 connections; user-space instructions per 2xx answer"
+        );
+        println!();
+        println!("| workload | s3cors | ceiling | ceiling / s3cors |");
+        println!("|---|---|---|---|");
+        for (name, s, c) in &counted {
+            println!("| {name} | {s:.0} | {c:.0} | **{:.3}** |", c / s);
+        }
+        if let Some(path) = json {
+            let doc = serde_json::json!({
+                "rounds": rounds,
+                "seconds": seconds,
+                "instructions_per_answer": counted.iter().map(|(name, s, c)| serde_json::json!({
+                    "name": name, "s3cors": s, "ceiling": c,
+                })).collect::<Vec<_>>(),
+            });
+            std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write json");
+        }
+        drop((memory, durable, ceiling, control, ceiling_large));
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let (mem_rss, mem_peak) = memory.rss();
     let (dur_rss, dur_peak) = durable.rss();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();

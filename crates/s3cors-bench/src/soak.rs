@@ -33,7 +33,7 @@ pub(crate) fn run(s3cors: &Path, dir: &Path, seconds: u64) -> serde_json::Value 
         ],
     );
     let port = server.port;
-    seed(port, "last", &hundred_rules(false));
+    seed(port, "last", &hundred_rules(false), true);
     let path = "/last/soak-mp";
     let (code, head) = request(
         port,
