@@ -113,7 +113,7 @@ async fn requested_acl(ctx: &Ctx, body: Body, owner: &str) -> Result<CannedAcl, 
 
 /// The `x-amz-acl` of a request that creates something; private by default.
 pub(crate) fn acl_header(ctx: &Ctx) -> Result<CannedAcl, S3Error> {
-    ctx.header("x-amz-acl")
+    ctx.header(&crate::names::X_AMZ_ACL)
         .map_or(Ok(CannedAcl::Private), CannedAcl::parse)
 }
 

@@ -41,22 +41,31 @@ pub fn is_streaming(headers: &HeaderMap) -> bool {
 /// The payload length the request declares, if it declares one.
 fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, S3Error> {
     let name = if is_streaming(headers) {
-        "x-amz-decoded-content-length"
+        &crate::names::X_AMZ_DECODED_CONTENT_LENGTH
     } else {
-        "content-length"
+        &http::header::CONTENT_LENGTH
     };
     header(headers, name)
         .map(|v| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| S3Error::invalid_argument(format!("Invalid {name} header"), name, v))
+            v.trim().parse::<u64>().map_err(|_| {
+                let name = name.as_str();
+                S3Error::invalid_argument(format!("Invalid {name} header"), name, v)
+            })
         })
         .transpose()
 }
 
 /// The integrity headers of a request.
 pub fn integrity(headers: &HeaderMap) -> Result<Integrity, S3Error> {
-    Integrity::from_headers(|n| header(headers, n), headers.keys().map(|k| k.as_str()))
+    // The names asked for on every upload are looked up prebuilt; the checksum header, by the name
+    // the request gave.
+    let lookup = |n: &str| match n {
+        "content-md5" => header(headers, &crate::names::CONTENT_MD5),
+        "x-amz-trailer" => header(headers, &crate::names::X_AMZ_TRAILER),
+        "x-amz-sdk-checksum-algorithm" => header(headers, &crate::names::X_AMZ_SDK_CHECKSUM_ALGORITHM),
+        other => header(headers, other),
+    };
+    Integrity::from_headers(lookup, headers.keys().map(|k| k.as_str()))
 }
 
 fn b64(bytes: &[u8]) -> String {

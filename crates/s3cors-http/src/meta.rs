@@ -10,7 +10,7 @@ use crate::response::set_header;
 /// S3's limit on user metadata: names and values together.
 const MAX_USER_METADATA: usize = 2048;
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+fn header(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
@@ -29,12 +29,12 @@ pub(crate) fn from_headers(headers: &HeaderMap) -> Result<ObjectMeta, S3Error> {
             .with_element("MaxSizeAllowed", MAX_USER_METADATA.to_string()));
     }
     Ok(ObjectMeta {
-        content_type: header(headers, "content-type"),
-        content_encoding: header(headers, "content-encoding").and_then(|v| content_encoding(&v)),
-        content_disposition: header(headers, "content-disposition"),
-        content_language: header(headers, "content-language"),
-        cache_control: header(headers, "cache-control"),
-        expires: header(headers, "expires"),
+        content_type: header(headers, http::header::CONTENT_TYPE),
+        content_encoding: header(headers, http::header::CONTENT_ENCODING).and_then(|v| content_encoding(&v)),
+        content_disposition: header(headers, http::header::CONTENT_DISPOSITION),
+        content_language: header(headers, http::header::CONTENT_LANGUAGE),
+        cache_control: header(headers, http::header::CACHE_CONTROL),
+        expires: header(headers, http::header::EXPIRES),
         user,
     })
 }

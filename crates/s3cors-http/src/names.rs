@@ -22,3 +22,32 @@ pub static X_AMZ_STORAGE_CLASS: HeaderName = HeaderName::from_static("x-amz-stor
 pub static X_AMZ_EXPECTED_BUCKET_OWNER: HeaderName = HeaderName::from_static("x-amz-expected-bucket-owner");
 /// `x-amz-checksum-mode`.
 pub static X_AMZ_CHECKSUM_MODE: HeaderName = HeaderName::from_static("x-amz-checksum-mode");
+/// `content-md5`.
+pub static CONTENT_MD5: HeaderName = HeaderName::from_static("content-md5");
+/// `x-amz-acl`.
+pub static X_AMZ_ACL: HeaderName = HeaderName::from_static("x-amz-acl");
+/// `x-amz-decoded-content-length`.
+pub static X_AMZ_DECODED_CONTENT_LENGTH: HeaderName = HeaderName::from_static("x-amz-decoded-content-length");
+/// `x-amz-trailer`.
+pub static X_AMZ_TRAILER: HeaderName = HeaderName::from_static("x-amz-trailer");
+/// `x-amz-sdk-checksum-algorithm`.
+pub static X_AMZ_SDK_CHECKSUM_ALGORITHM: HeaderName = HeaderName::from_static("x-amz-sdk-checksum-algorithm");
+/// `x-amz-checksum-type`.
+pub static X_AMZ_CHECKSUM_TYPE: HeaderName = HeaderName::from_static("x-amz-checksum-type");
+
+/// The `x-amz-checksum-*` header of an algorithm.
+pub fn checksum(algorithm: s3cors_proto::checksum::ChecksumAlgorithm) -> &'static HeaderName {
+    use s3cors_proto::checksum::ChecksumAlgorithm as A;
+    static CRC32: HeaderName = HeaderName::from_static("x-amz-checksum-crc32");
+    static CRC32C: HeaderName = HeaderName::from_static("x-amz-checksum-crc32c");
+    static CRC64NVME: HeaderName = HeaderName::from_static("x-amz-checksum-crc64nvme");
+    static SHA1: HeaderName = HeaderName::from_static("x-amz-checksum-sha1");
+    static SHA256: HeaderName = HeaderName::from_static("x-amz-checksum-sha256");
+    match algorithm {
+        A::Crc32 => &CRC32,
+        A::Crc32c => &CRC32C,
+        A::Crc64Nvme => &CRC64NVME,
+        A::Sha1 => &SHA1,
+        A::Sha256 => &SHA256,
+    }
+}

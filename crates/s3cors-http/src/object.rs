@@ -46,7 +46,7 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
     })
     .await?;
     let mut resp = response::empty(StatusCode::OK);
-    set_header(&mut resp, "etag", &rec.etag);
+    set_header(&mut resp, http::header::ETAG, &rec.etag);
     if let Some(c) = &rec.checksum {
         checksum_headers(&mut resp, c);
     }
@@ -79,10 +79,10 @@ pub(crate) fn full_object_checksum(c: &Option<(ChecksumAlgorithm, Vec<u8>)>) -> 
 /// `x-amz-checksum-ALGO` and `x-amz-checksum-type`.
 pub(crate) fn checksum_headers(resp: &mut Response, c: &StoredChecksum) {
     if let Some(a) = ChecksumAlgorithm::from_name(&c.algorithm) {
-        set_header(resp, a.header(), &c.value);
+        set_header(resp, crate::names::checksum(a), &c.value);
         set_header(
             resp,
-            "x-amz-checksum-type",
+            &crate::names::X_AMZ_CHECKSUM_TYPE,
             if c.full_object { "FULL_OBJECT" } else { "COMPOSITE" },
         );
     }
@@ -91,7 +91,7 @@ pub(crate) fn checksum_headers(resp: &mut Response, c: &StoredChecksum) {
 /// `If-Match` / `If-None-Match` on a write (PutObject, CompleteMultipartUpload). S3 supports only `*`
 /// for `If-None-Match` there.
 pub(crate) fn write_condition(ctx: &Ctx) -> Result<WriteCondition, S3Error> {
-    let if_none_match = match ctx.header("if-none-match").map(str::trim) {
+    let if_none_match = match ctx.header(http::header::IF_NONE_MATCH).map(str::trim) {
         None => false,
         Some("*") => true,
         Some(_) => {
@@ -103,7 +103,7 @@ pub(crate) fn write_condition(ctx: &Ctx) -> Result<WriteCondition, S3Error> {
         }
     };
     Ok(WriteCondition {
-        if_match: ctx.header("if-match").map(str::to_owned),
+        if_match: ctx.header(http::header::IF_MATCH).map(str::to_owned),
         if_none_match,
     })
 }
