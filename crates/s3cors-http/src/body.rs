@@ -68,6 +68,12 @@ pub fn integrity(headers: &HeaderMap) -> Result<Integrity, S3Error> {
     Integrity::from_headers(lookup, headers.keys().map(|k| k.as_str()))
 }
 
+fn hex_of(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    s3cors_proto::push_hex(&mut out, bytes);
+    out
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
 }
@@ -118,7 +124,7 @@ impl ChunkChain {
                 &s.amz_date,
                 &s.scope,
                 &self.previous,
-                &hex::encode(hash.finalize()),
+                &hex_of(&hash.finalize()),
             );
             if !sigv4::signatures_equal(&sigv4::sign(&s.key, &sts), &claimed) {
                 return Err(chain_broken());
@@ -281,7 +287,7 @@ impl Payload {
     /// Checks every declared digest; returns the MD5 and the flexible checksum computed.
     fn verify(self) -> Result<([u8; 16], Option<(ChecksumAlgorithm, Vec<u8>)>), S3Error> {
         if let Some((claimed, hash)) = self.content_sha256 {
-            let computed = hex::encode(hash.finalize());
+            let computed = hex_of(&hash.finalize());
             if computed != claimed {
                 return Err(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch)
                     .with_element("ClientComputedContentSHA256", claimed)

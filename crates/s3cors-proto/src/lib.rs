@@ -33,9 +33,23 @@ pub use query::Query;
 use base64::Engine as _;
 use md5::{Digest, Md5};
 
+/// Appends the lower-case hex of `bytes`.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(2 * bytes.len());
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+}
+
 /// The quoted hex MD5 ETag of a whole body.
 pub fn etag_of(md5: &[u8]) -> String {
-    format!("\"{}\"", hex::encode(md5))
+    let mut out = String::with_capacity(2 * md5.len() + 2);
+    out.push('"');
+    push_hex(&mut out, md5);
+    out.push('"');
+    out
 }
 
 /// The multipart ETag: MD5 of the concatenated binary part MD5s, then `-N`.
@@ -71,6 +85,15 @@ mod tests {
         cat.extend_from_slice(&b);
         let expected = format!("\"{}-2\"", hex::encode(Md5::digest(&cat)));
         assert_eq!(multipart_etag([&a, &b]), expected);
+    }
+
+    #[test]
+    fn etag_is_quoted_lower_hex() {
+        // MD5 of the empty body, as S3 gives it.
+        assert_eq!(etag_of(&Md5::digest(b"")), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+        let mut out = String::from("x");
+        push_hex(&mut out, &[0x00, 0x0f, 0xa0, 0xff]);
+        assert_eq!(out, "x000fa0ff");
     }
 
     #[test]

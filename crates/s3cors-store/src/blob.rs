@@ -45,7 +45,9 @@ pub trait Blobs: Send + Sync + std::fmt::Debug + 'static {
 }
 
 fn new_id() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
+    let mut id = String::with_capacity(32);
+    s3cors_proto::push_hex(&mut id, &rand::random::<[u8; 16]>());
+    id
 }
 
 fn valid_id(id: &str) -> bool {

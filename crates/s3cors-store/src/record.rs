@@ -14,9 +14,13 @@ pub const FORMAT_VERSION: u8 = 1;
 
 /// Encodes a record with its version byte.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = vec![FORMAT_VERSION];
+    // Sized for a typical object record, so that it is written without growing, then trimmed (the
+    // memory store keeps it as it is).
+    let mut out = Vec::with_capacity(256);
+    out.push(FORMAT_VERSION);
     // Serialising plain structs to a Vec cannot fail.
-    out.extend(postcard::to_allocvec(value).unwrap_or_default());
+    let mut out = postcard::to_extend(value, out).unwrap_or_default();
+    out.shrink_to_fit();
     out
 }
 
