@@ -120,12 +120,8 @@ impl ChunkChain {
     fn close_chunk(&mut self) -> Result<(), S3Error> {
         if let Some((claimed, hash)) = self.current.take() {
             let s = &self.signing;
-            let sts = sigv4::chunk_string_to_sign(
-                &s.amz_date,
-                &s.scope,
-                &self.previous,
-                &hex_of(&hash.finalize()),
-            );
+            let sts =
+                sigv4::chunk_string_to_sign(&s.amz_date, &s.scope, &self.previous, &hex_of(&hash.finalize()));
             if !sigv4::signatures_equal(&sigv4::sign(&s.key, &sts), &claimed) {
                 return Err(chain_broken());
             }

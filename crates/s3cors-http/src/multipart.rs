@@ -121,9 +121,9 @@ pub(crate) async fn upload_part(ctx: &Ctx, body: Body) -> Result<Response, S3Err
     .await?;
     let part = blocking(&ctx.app.store, move || Ok(store.put_part(&up, number, &blob)?)).await?;
     let mut resp = response::empty(StatusCode::OK);
-    set_header(&mut resp, "etag", &part.etag());
+    set_header(&mut resp, http::header::ETAG, &part.etag());
     if let (Some(a), Some(c)) = (algo, &part.checksum) {
-        set_header(&mut resp, a.header(), c);
+        set_header(&mut resp, crate::names::checksum(a), c);
     }
     Ok(resp)
 }

@@ -51,3 +51,15 @@ pub fn checksum(algorithm: s3cors_proto::checksum::ChecksumAlgorithm) -> &'stati
         A::Sha256 => &SHA256,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use s3cors_proto::checksum::ChecksumAlgorithm;
+
+    #[test]
+    fn checksum_names_match_the_protocol_crate() {
+        for a in ChecksumAlgorithm::ALL {
+            assert_eq!(super::checksum(a).as_str(), a.header());
+        }
+    }
+}

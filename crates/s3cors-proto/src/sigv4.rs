@@ -209,16 +209,10 @@ fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     out
 }
 
-/// Appends the lower-case hex of 32 bytes.
-fn push_hex32(out: &mut String, bytes: &[u8; 32]) {
-    // Hex digits are ASCII.
-    out.push_str(std::str::from_utf8(&hex32(bytes)).unwrap_or_default());
-}
-
 /// Hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
     let mut out = String::with_capacity(64);
-    push_hex32(&mut out, &Sha256::digest(data).into());
+    crate::push_hex(&mut out, &Sha256::digest(data));
     out
 }
 
@@ -427,7 +421,7 @@ pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> S
         out.push_str(part);
         out.push('\n');
     }
-    push_hex32(&mut out, &Sha256::digest(canonical_request.as_bytes()).into());
+    crate::push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()));
     out
 }
 
@@ -442,7 +436,7 @@ pub fn signing_key(secret: &str, c: &Credential<'_>) -> [u8; 32] {
 /// The hex signature of a string to sign.
 pub fn sign(key: &[u8; 32], string_to_sign: &str) -> String {
     let mut out = String::with_capacity(64);
-    push_hex32(&mut out, &hmac(key, string_to_sign.as_bytes()));
+    crate::push_hex(&mut out, &hmac(key, string_to_sign.as_bytes()));
     out
 }
 
