@@ -68,12 +68,6 @@ pub fn integrity(headers: &HeaderMap) -> Result<Integrity, S3Error> {
     Integrity::from_headers(lookup, headers.keys().map(|k| k.as_str()))
 }
 
-fn hex_of(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(2 * bytes.len());
-    s3cors_proto::push_hex(&mut out, bytes);
-    out
-}
-
 fn b64(bytes: &[u8]) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
 }
@@ -120,8 +114,12 @@ impl ChunkChain {
     fn close_chunk(&mut self) -> Result<(), S3Error> {
         if let Some((claimed, hash)) = self.current.take() {
             let s = &self.signing;
-            let sts =
-                sigv4::chunk_string_to_sign(&s.amz_date, &s.scope, &self.previous, &hex_of(&hash.finalize()));
+            let sts = sigv4::chunk_string_to_sign(
+                &s.amz_date,
+                &s.scope,
+                &self.previous,
+                &s3cors_proto::hex(&hash.finalize()),
+            );
             if !sigv4::signatures_equal(&sigv4::sign(&s.key, &sts), &claimed) {
                 return Err(chain_broken());
             }
@@ -283,7 +281,7 @@ impl Payload {
     /// Checks every declared digest; returns the MD5 and the flexible checksum computed.
     fn verify(self) -> Result<([u8; 16], Option<(ChecksumAlgorithm, Vec<u8>)>), S3Error> {
         if let Some((claimed, hash)) = self.content_sha256 {
-            let computed = hex_of(&hash.finalize());
+            let computed = s3cors_proto::hex(&hash.finalize());
             if computed != claimed {
                 return Err(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch)
                     .with_element("ClientComputedContentSHA256", claimed)

@@ -389,7 +389,7 @@ pub(crate) fn canonical_id(account: &str) -> String {
     use md5::{Digest, Md5};
     let a = Md5::digest(format!("s3cors:{account}"));
     let b = Md5::digest(format!("{account}:s3cors"));
-    format!("{}{}", hex::encode(a), hex::encode(b))
+    [a, b].iter().map(|d| s3cors_proto::hex(d)).collect()
 }
 
 /// Runs store work that may block off the async threads; with the memory store, which never blocks,

@@ -33,14 +33,23 @@ pub use query::Query;
 use base64::Engine as _;
 use md5::{Digest, Md5};
 
+/// Lower-case hex digits by value.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Appends the lower-case hex of `bytes`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.reserve(2 * bytes.len());
     for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
     }
+}
+
+/// The lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    push_hex(&mut out, bytes);
+    out
 }
 
 /// The quoted hex MD5 ETag of a whole body.
@@ -60,7 +69,7 @@ pub fn multipart_etag<'a>(part_md5s: impl IntoIterator<Item = &'a [u8; 16]>) -> 
         h.update(m);
         n += 1;
     }
-    format!("\"{}-{n}\"", hex::encode(h.finalize()))
+    format!("\"{}-{n}\"", hex(&h.finalize()))
 }
 
 /// Decodes a `Content-MD5` header: base64 of 16 bytes, otherwise `InvalidDigest`.

@@ -200,20 +200,17 @@ fn uri_encode(bytes: &[u8], set: &'static percent_encoding::AsciiSet) -> String 
 
 /// Lower-case hex of 32 bytes, on the stack.
 fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
     for (i, b) in bytes.iter().enumerate() {
-        out[2 * i] = DIGITS[usize::from(b >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
+        out[2 * i] = crate::HEX_DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = crate::HEX_DIGITS[usize::from(b & 0xf)];
     }
     out
 }
 
 /// Hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
-    let mut out = String::with_capacity(64);
-    crate::push_hex(&mut out, &Sha256::digest(data));
-    out
+    crate::hex(&Sha256::digest(data))
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -435,9 +432,7 @@ pub fn signing_key(secret: &str, c: &Credential<'_>) -> [u8; 32] {
 
 /// The hex signature of a string to sign.
 pub fn sign(key: &[u8; 32], string_to_sign: &str) -> String {
-    let mut out = String::with_capacity(64);
-    crate::push_hex(&mut out, &hmac(key, string_to_sign.as_bytes()));
-    out
+    crate::hex(&hmac(key, string_to_sign.as_bytes()))
 }
 
 /// Whether `provided` is the hex signature of `string_to_sign`, compared in constant time, without

@@ -45,9 +45,7 @@ pub trait Blobs: Send + Sync + std::fmt::Debug + 'static {
 }
 
 fn new_id() -> String {
-    let mut id = String::with_capacity(32);
-    s3cors_proto::push_hex(&mut id, &rand::random::<[u8; 16]>());
-    id
+    s3cors_proto::hex(&rand::random::<[u8; 16]>())
 }
 
 fn valid_id(id: &str) -> bool {

@@ -632,7 +632,10 @@ impl Store {
         let _buckets = self.bucket_lock.read();
         self.bucket(bucket)?;
         let initiated_ms = now_ms();
-        let upload_id = format!("{initiated_ms:012x}{}", hex::encode(rand::random::<[u8; 20]>()));
+        let upload_id = format!(
+            "{initiated_ms:012x}{}",
+            s3cors_proto::hex(&rand::random::<[u8; 20]>())
+        );
         let rec = UploadRecord {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
