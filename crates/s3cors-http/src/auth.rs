@@ -260,16 +260,9 @@ fn sigv4(
         raw_query: req.raw_query,
     };
     let header_values = |name: &str| {
-        // The headers SDKs sign are looked up prebuilt.
-        let h = req.headers;
-        match name {
-            "host" => h.get_all(http::header::HOST),
-            "x-amz-date" => h.get_all(&X_AMZ_DATE),
-            "x-amz-content-sha256" => h.get_all(&X_AMZ_CONTENT_SHA256),
-            other => h.get_all(other),
-        }
-        .into_iter()
-        .filter_map(|v| v.to_str().ok())
+        crate::names::get_all(req.headers, name)
+            .into_iter()
+            .filter_map(|v| v.to_str().ok())
     };
     let canonical = sigv4::canonical_request(&input, claim.signed_headers, header_values, payload_hash);
     let scope = sigv4::scope(c);

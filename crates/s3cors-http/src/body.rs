@@ -57,15 +57,10 @@ fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, S3Error> {
 
 /// The integrity headers of a request.
 pub fn integrity(headers: &HeaderMap) -> Result<Integrity, S3Error> {
-    // The names asked for on every upload are looked up prebuilt; the checksum header, by the name
-    // the request gave.
-    let lookup = |n: &str| match n {
-        "content-md5" => header(headers, &crate::names::CONTENT_MD5),
-        "x-amz-trailer" => header(headers, &crate::names::X_AMZ_TRAILER),
-        "x-amz-sdk-checksum-algorithm" => header(headers, &crate::names::X_AMZ_SDK_CHECKSUM_ALGORITHM),
-        other => header(headers, other),
-    };
-    Integrity::from_headers(lookup, headers.keys().map(|k| k.as_str()))
+    Integrity::from_headers(
+        |n| crate::names::get(headers, n),
+        headers.keys().map(|k| k.as_str()),
+    )
 }
 
 fn b64(bytes: &[u8]) -> String {

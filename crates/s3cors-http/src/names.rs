@@ -4,7 +4,8 @@
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/API/RESTCommonRequestHeaders.html>,
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/RESTCommonResponseHeaders.html>).
 
-use http::HeaderName;
+use http::header::GetAll;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// `x-amz-request-id`.
 pub static X_AMZ_REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-request-id");
@@ -35,6 +36,33 @@ pub static X_AMZ_SDK_CHECKSUM_ALGORITHM: HeaderName = HeaderName::from_static("x
 /// `x-amz-checksum-type`.
 pub static X_AMZ_CHECKSUM_TYPE: HeaderName = HeaderName::from_static("x-amz-checksum-type");
 
+/// The prebuilt name for a lower-case header name that arrives as a string (a signed-headers list,
+/// a name the protocol crate asks for), when there is one: looking it up then skips parsing it.
+fn prebuilt(name: &str) -> Option<&'static HeaderName> {
+    Some(match name {
+        "host" => &http::header::HOST,
+        "content-md5" => &CONTENT_MD5,
+        "x-amz-date" => &X_AMZ_DATE,
+        "x-amz-content-sha256" => &X_AMZ_CONTENT_SHA256,
+        "x-amz-trailer" => &X_AMZ_TRAILER,
+        "x-amz-sdk-checksum-algorithm" => &X_AMZ_SDK_CHECKSUM_ALGORITHM,
+        _ => return None,
+    })
+}
+
+/// Every value of the header `name` (lower case), by its prebuilt name when it has one.
+pub(crate) fn get_all<'a>(headers: &'a HeaderMap, name: &str) -> GetAll<'a, HeaderValue> {
+    match prebuilt(name) {
+        Some(n) => headers.get_all(n),
+        None => headers.get_all(name),
+    }
+}
+
+/// The header `name` (lower case) as a string, by its prebuilt name when it has one.
+pub(crate) fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    get_all(headers, name).iter().next().and_then(|v| v.to_str().ok())
+}
+
 /// The `x-amz-checksum-*` header of an algorithm.
 pub fn checksum(algorithm: s3cors_proto::checksum::ChecksumAlgorithm) -> &'static HeaderName {
     use s3cors_proto::checksum::ChecksumAlgorithm as A;
@@ -55,6 +83,21 @@ pub fn checksum(algorithm: s3cors_proto::checksum::ChecksumAlgorithm) -> &'stati
 #[cfg(test)]
 mod tests {
     use s3cors_proto::checksum::ChecksumAlgorithm;
+
+    #[test]
+    fn prebuilt_names_are_the_names_asked_for() {
+        for name in [
+            "host",
+            "content-md5",
+            "x-amz-date",
+            "x-amz-content-sha256",
+            "x-amz-trailer",
+            "x-amz-sdk-checksum-algorithm",
+        ] {
+            assert_eq!(super::prebuilt(name).map(|n| n.as_str()), Some(name));
+        }
+        assert!(super::prebuilt("x-amz-meta-colour").is_none());
+    }
 
     #[test]
     fn checksum_names_match_the_protocol_crate() {
