@@ -4,7 +4,6 @@
 
 use axum::body::Body;
 use axum::response::Response;
-use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 use s3cors_proto::checksum::ChecksumAlgorithm;
 use s3cors_proto::http::{
@@ -163,8 +162,7 @@ fn conditions(ctx: &Ctx, copy_source: bool) -> Conditions<'_> {
 
 fn validators(resp: &mut Response, rec: &ObjectRecord) {
     set_header(resp, http::header::ETAG, &rec.etag);
-    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(s3cors_proto::http::http_date(rec.modified())))
-    {
+    if let Ok(v) = HeaderValue::from_bytes(&s3cors_proto::http::http_date_bytes(rec.modified())) {
         resp.headers_mut().insert(http::header::LAST_MODIFIED, v);
     }
 }

@@ -188,9 +188,65 @@ pub fn parse_http_date(s: &str) -> Option<SystemTime> {
     httpdate::parse_http_date(s.trim()).ok()
 }
 
-/// Formats an HTTP date: `Wed, 12 Oct 2009 17:50:00 GMT`.
+/// The last second an HTTP date's four-digit year can show: 9999-12-31T23:59:59Z.
+const LAST_HTTP_DATE_SECOND: u64 = 253_402_300_799;
+
+/// Formats an HTTP date (RFC 9110's IMF-fixdate): `Wed, 12 Oct 2009 17:50:00 GMT`.
+///
+/// Written out by hand: every GetObject and HeadObject answer carries one, and the `fmt` machinery
+/// cost more than the rest of building the answer's validators. Times before 1970 or after 9999,
+/// which no object record holds, are clamped to those years rather than refused.
 pub fn http_date(t: SystemTime) -> String {
-    httpdate::fmt_http_date(t)
+    let bytes = http_date_bytes(t);
+    std::str::from_utf8(&bytes).map(str::to_owned).unwrap_or_default()
+}
+
+/// [`http_date`] as its 29 ASCII bytes, for a header value built without a `String` in between.
+pub fn http_date_bytes(t: SystemTime) -> [u8; 29] {
+    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+    ];
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .min(LAST_HTTP_DATE_SECOND);
+    let days = secs / 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let in_day = secs % 86_400;
+    let two = |n: u64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+    let mut out = [0u8; 29];
+    out[..3].copy_from_slice(DAYS[(days % 7) as usize]);
+    out[3..5].copy_from_slice(b", ");
+    out[5..7].copy_from_slice(&two(day));
+    out[7] = b' ';
+    out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
+    out[11] = b' ';
+    out[12..14].copy_from_slice(&two(year / 100));
+    out[14..16].copy_from_slice(&two(year % 100));
+    out[16] = b' ';
+    out[17..19].copy_from_slice(&two(in_day / 3600));
+    out[19] = b':';
+    out[20..22].copy_from_slice(&two(in_day / 60 % 60));
+    out[22] = b':';
+    out[23..25].copy_from_slice(&two(in_day % 60));
+    out[25..].copy_from_slice(b" GMT");
+    out
+}
+
+/// The proleptic Gregorian `(year, month, day)` of a count of days since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`, for non-negative counts).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Formats the ISO 8601 timestamp S3 uses in XML: `2009-10-12T17:50:30.000Z`.
@@ -390,5 +446,40 @@ mod tests {
         assert_eq!(iso8601(t), "2009-10-12T17:50:30.123Z");
         assert_eq!(http_date(t), "Mon, 12 Oct 2009 17:50:30 GMT");
         assert_eq!(parse_iso8601("2009-10-12T17:50:30.123Z"), Some(t));
+    }
+
+    /// The hand-written HTTP date at the edges: the epoch, leap days, century years, the last
+    /// second it can show, and the clamping on either side.
+    #[test]
+    fn http_dates_at_the_edges() {
+        let at = |secs: u64| http_date(UNIX_EPOCH + Duration::from_secs(secs));
+        #[rustfmt::skip]
+        let cases: &[(u64, &str)] = &[
+            (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+            (4_107_542_399, "Sun, 28 Feb 2100 23:59:59 GMT"),
+            (4_107_542_400, "Mon, 01 Mar 2100 00:00:00 GMT"),
+            (1_709_164_800, "Thu, 29 Feb 2024 00:00:00 GMT"),
+            (LAST_HTTP_DATE_SECOND, "Fri, 31 Dec 9999 23:59:59 GMT"),
+            (LAST_HTTP_DATE_SECOND + 1, "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ];
+        for &(secs, want) in cases {
+            assert_eq!(at(secs), want, "{secs}");
+        }
+        assert_eq!(
+            http_date(UNIX_EPOCH - Duration::from_secs(1)),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+    }
+
+    proptest::proptest! {
+        /// Every second from 1970 to 9999 formats as the `httpdate` crate formats it, and parses back.
+        #[test]
+        fn http_date_matches_httpdate(secs in 0..=LAST_HTTP_DATE_SECOND, nanos in 0u32..1_000_000_000) {
+            let t = UNIX_EPOCH + Duration::new(secs, nanos);
+            let ours = http_date(t);
+            proptest::prop_assert_eq!(&ours, &httpdate::fmt_http_date(t));
+            proptest::prop_assert_eq!(parse_http_date(&ours), Some(UNIX_EPOCH + Duration::from_secs(secs)));
+        }
     }
 }
