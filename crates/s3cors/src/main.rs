@@ -14,10 +14,6 @@ use s3cors_http::{App, Config, Limits};
 
 use s3cors_store::Store;
 
-/// Small blocks from mimalloc, large ones from the system allocator (docs/performance.md).
-#[global_allocator]
-static ALLOC: s3cors_alloc::SplitAlloc = s3cors_alloc::SplitAlloc;
-
 mod accounts;
 mod cors_cli;
 mod startup;
