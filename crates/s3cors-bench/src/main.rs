@@ -434,6 +434,8 @@ struct Row {
     name: String,
     unit: &'static str,
     ratio: f64,
+    /// The lowest and highest of the rounds' ratios: how far one round can be from the median.
+    ratio_range: (f64, f64),
     target: Option<f64>,
     candidate: f64,
     ceiling: f64,
@@ -749,11 +751,17 @@ fn main() {
         let large = w.unit == "MB";
         let fig = |x: &Sample| if large { x.mb_per_cpu() } else { x.per_cpu() };
         let raw = |x: &Sample| if large { x.mb_per_s() } else { x.rps() };
-        let ratio = median(base.iter().zip(&cand).map(|(c, s)| fig(s) / fig(c)).collect());
+        let ratios: Vec<f64> = base.iter().zip(&cand).map(|(c, s)| fig(s) / fig(c)).collect();
+        let ratio_range = ratios
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+                (lo.min(r), hi.max(r))
+            });
         let row = Row {
             name: w.name.to_owned(),
             unit: w.unit,
-            ratio,
+            ratio: median(ratios),
+            ratio_range,
             target: w.target,
             candidate: median(cand.iter().map(fig).collect()),
             ceiling: median(base.iter().map(fig).collect()),
@@ -762,7 +770,10 @@ fn main() {
             p50_us: median(cand.iter().map(|x| x.p50_us).collect()),
             p99_us: median(cand.iter().map(|x| x.p99_us).collect()),
         };
-        eprintln!("{}: ratio {:.3}", row.name, row.ratio);
+        eprintln!(
+            "{}: ratio {:.3} (rounds {:.3}–{:.3})",
+            row.name, row.ratio, row.ratio_range.0, row.ratio_range.1
+        );
         rows.push(row);
     }
 
@@ -799,7 +810,7 @@ fn main() {
     );
     println!();
     println!(
-        "| workload | s3cors / ceiling per CPU-second | target | s3cors per CPU-s | ceiling per CPU-s | s3cors /s | ceiling /s | p50 | p99 |"
+        "| workload | s3cors / ceiling per CPU-second (rounds' range) | target | s3cors per CPU-s | ceiling per CPU-s | s3cors /s | ceiling /s | p50 | p99 |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
@@ -808,9 +819,11 @@ fn main() {
             .map(|t| format!("≥ {t:.2}"))
             .unwrap_or_else(|| "—".into());
         println!(
-            "| {} | **{:.3}** | {target} | {:.0} {u} | {:.0} {u} | {:.0} {u} | {:.0} {u} | {:.0} µs | {:.0} µs |",
+            "| {} | **{:.3}** ({:.2}–{:.2}) | {target} | {:.0} {u} | {:.0} {u} | {:.0} {u} | {:.0} {u} | {:.0} µs | {:.0} µs |",
             r.name,
             r.ratio,
+            r.ratio_range.0,
+            r.ratio_range.1,
             r.candidate,
             r.ceiling,
             r.rps,
@@ -838,7 +851,8 @@ fn main() {
             "seconds": seconds,
             "loadavg": load.trim(),
             "workloads": rows.iter().map(|r| serde_json::json!({
-                "name": r.name, "unit": r.unit, "ratio_per_cpu_second": r.ratio, "target": r.target,
+                "name": r.name, "unit": r.unit, "ratio_per_cpu_second": r.ratio,
+                "ratio_range": [r.ratio_range.0, r.ratio_range.1], "target": r.target,
                 "s3cors_per_cpu_second": r.candidate, "ceiling_per_cpu_second": r.ceiling,
                 "s3cors_per_second": r.rps, "ceiling_per_second": r.ceiling_rps,
                 "p50_us": r.p50_us, "p99_us": r.p99_us,
