@@ -71,7 +71,7 @@ pub(crate) struct SignedRequest<'a> {
 
 impl SignedRequest<'_> {
     fn header(&self, name: impl AsHeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::names::header(self.headers, name)
     }
 }
 

@@ -20,6 +20,7 @@ use s3cors_proto::{S3Error, S3ErrorCode};
 use sha2::Sha256;
 
 use crate::auth::ChunkSigning;
+use crate::names::header;
 use crate::service::blocking;
 use s3cors_store::{BlobWriter, Store, WrittenBlob};
 
@@ -28,10 +29,6 @@ pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
 
 /// Bytes gathered before they are handed to a blocking write.
 const WRITE_BATCH: usize = 1024 * 1024;
-
-fn header(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
 
 /// Whether the body uses the `aws-chunked` framing.
 pub fn is_streaming(headers: &HeaderMap) -> bool {

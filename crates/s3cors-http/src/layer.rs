@@ -14,9 +14,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::Response;
-use http::header::{
-    ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, AsHeaderName, HOST, ORIGIN,
-};
+use http::header::{ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, HOST, ORIGIN};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use s3cors_cors::{BucketCors, CorsHeaders, ExplainRequest, PreflightError, PreflightRequest};
 use s3cors_proto::endpoint::{locate, virtual_host_bucket};
@@ -25,6 +23,7 @@ use tower::{Layer, Service};
 
 use crate::App;
 use crate::cors::CorsEntry;
+use crate::names::header;
 use crate::response::{self, RequestIds};
 
 /// What CORS decided for a request with an `Origin`, for the request log.
@@ -60,10 +59,6 @@ impl<S> Layer<S> for CorsLayer {
 pub struct CorsService<S> {
     app: Arc<App>,
     inner: S,
-}
-
-fn header(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
@@ -144,10 +139,7 @@ fn add_debug_header(resp: &mut Response, (summary, allowed): &(String, bool), ex
         h.insert(DEBUG_HEADER, v);
     }
     if expose && *allowed {
-        let exposed = match h
-            .get(http::header::ACCESS_CONTROL_EXPOSE_HEADERS)
-            .and_then(|v| v.to_str().ok())
-        {
+        let exposed = match header(h, http::header::ACCESS_CONTROL_EXPOSE_HEADERS) {
             Some(list) => format!("{list}, {DEBUG_HEADER}"),
             None => DEBUG_HEADER.to_owned(),
         };

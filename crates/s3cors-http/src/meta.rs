@@ -11,7 +11,7 @@ use crate::response::set_header;
 const MAX_USER_METADATA: usize = 2048;
 
 fn header(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    crate::names::header(headers, name).map(str::to_owned)
 }
 
 /// Reads content headers and `x-amz-meta-*` from a request.

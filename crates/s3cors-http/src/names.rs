@@ -36,6 +36,11 @@ pub static X_AMZ_SDK_CHECKSUM_ALGORITHM: HeaderName = HeaderName::from_static("x
 /// `x-amz-checksum-type`.
 pub static X_AMZ_CHECKSUM_TYPE: HeaderName = HeaderName::from_static("x-amz-checksum-type");
 
+/// A header's value as a string; absent, or not visible ASCII, is `None`.
+pub(crate) fn header(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// The prebuilt name for a lower-case header name that arrives as a string (a signed-headers list,
 /// a name the protocol crate asks for), when there is one: looking it up then skips parsing it.
 fn prebuilt(name: &str) -> Option<&'static HeaderName> {
@@ -60,7 +65,10 @@ pub(crate) fn get_all<'a>(headers: &'a HeaderMap, name: &str) -> GetAll<'a, Head
 
 /// The header `name` (lower case) as a string, by its prebuilt name when it has one.
 pub(crate) fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    get_all(headers, name).iter().next().and_then(|v| v.to_str().ok())
+    match prebuilt(name) {
+        Some(n) => header(headers, n),
+        None => header(headers, name),
+    }
 }
 
 /// The `x-amz-checksum-*` header of an algorithm.

@@ -63,7 +63,7 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub(crate) fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::names::header(&self.headers, name)
     }
 
     /// Reads a small request body (an XML or JSON document) with its integrity checked.

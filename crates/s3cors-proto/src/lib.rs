@@ -33,15 +33,17 @@ pub use query::Query;
 use base64::Engine as _;
 use md5::{Digest, Md5};
 
-/// Lower-case hex digits by value.
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+/// The two lower-case hex digits of a byte.
+fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]]
+}
 
 /// Appends the lower-case hex of `bytes`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
     out.reserve(2 * bytes.len());
-    for b in bytes {
-        out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
+    for &b in bytes {
+        out.extend(hex_pair(b).map(char::from));
     }
 }
 

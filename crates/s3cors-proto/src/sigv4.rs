@@ -201,9 +201,8 @@ fn uri_encode(bytes: &[u8], set: &'static percent_encoding::AsciiSet) -> String 
 /// Lower-case hex of 32 bytes, on the stack.
 fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
-    for (i, b) in bytes.iter().enumerate() {
-        out[2 * i] = crate::HEX_DIGITS[usize::from(b >> 4)];
-        out[2 * i + 1] = crate::HEX_DIGITS[usize::from(b & 0xf)];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&crate::hex_pair(b));
     }
     out
 }
