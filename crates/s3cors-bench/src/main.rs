@@ -83,7 +83,8 @@ impl Server {
 
     /// Instructions executed during `run` (a server from [`Server::start_counted`], whose dumps are
     /// in `out`), after a warm-up run.
-    fn count(&self, out: &Path, run: impl Fn() -> Sample) -> (Sample, f64) {
+    /// With `keep`, the dump is also copied there for `callgrind_annotate`.
+    fn count(&self, out: &Path, keep: Option<&Path>, run: impl Fn() -> Sample) -> (Sample, f64) {
         self.callgrind_control("--instr=on");
         run();
         self.callgrind_control("--zero");
@@ -105,6 +106,9 @@ impl Server {
             .max()
             .expect("a callgrind dump");
         let text = std::fs::read_to_string(&newest.1).expect("read dump");
+        if let Some(keep) = keep {
+            std::fs::write(keep, &text).expect("keep dump");
+        }
         let instructions = text
             .lines()
             .find_map(|l| l.strip_prefix("summary: "))
@@ -474,8 +478,9 @@ fn main() {
     let mut only: Option<String> = None;
     let mut soak_seconds = None;
     let mut counting = false;
+    let mut dumps: Option<PathBuf> = None;
     let usage = "usage: s3cors-bench [--rounds N] [--seconds S] [--json FILE] [--only NAME-PREFIX] \
-                 [--instructions] [--soak SECONDS]";
+                 [--instructions [--dumps DIR]] [--soak SECONDS]";
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -488,6 +493,8 @@ fn main() {
             "--soak" => soak_seconds = args.next().and_then(|v| v.parse().ok()),
             // Instructions per answer under callgrind instead of requests per CPU-second.
             "--instructions" => counting = true,
+            // With --instructions: keep each workload's last dump here as WORKLOAD.{s3cors,ceiling}.
+            "--dumps" => dumps = args.next().map(PathBuf::from),
             "--help" | "-h" => {
                 println!("{usage}");
                 return;
@@ -716,15 +723,20 @@ fn main() {
         .filter(|w| only.as_ref().is_none_or(|p| w.name.starts_with(p.as_str())))
     {
         if counting {
-            let per_answer = |server: &Server, path: &str| {
-                let (sample, instructions) =
-                    server.count(&dir, || bench.run(server, path, w.shape, w.payload));
+            if let Some(d) = &dumps {
+                std::fs::create_dir_all(d).expect("dumps dir");
+            }
+            let per_answer = |server: &Server, path: &str, who: &str| {
+                let keep = dumps.as_ref().map(|d| d.join(format!("{}.{who}", w.name)));
+                let (sample, instructions) = server.count(&dir, keep.as_deref(), || {
+                    bench.run(server, path, w.shape, w.payload)
+                });
                 instructions / sample.ok.max(1.0)
             };
             let (mut base, mut cand) = (Vec::new(), Vec::new());
             for _ in 0..rounds {
-                base.push(per_answer(w.ceiling, &w.ceiling_path));
-                cand.push(per_answer(w.candidate, &w.path));
+                base.push(per_answer(w.ceiling, &w.ceiling_path, "ceiling"));
+                cand.push(per_answer(w.candidate, &w.path, "s3cors"));
             }
             let (c, s) = (median(base), median(cand));
             eprintln!("{}: {s:.0} instructions per answer, ceiling {c:.0}", w.name);

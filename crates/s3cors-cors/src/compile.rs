@@ -28,14 +28,14 @@ impl Glob {
         }
     }
 
-    /// Case-sensitive match (origins, R70–R71).
+    /// Case-sensitive match (origins, R70–R71; header names once lower-cased, R69).
     pub(crate) fn matches(&self, s: &str) -> bool {
+        let (s, n) = (s.as_bytes(), s.len());
         match self {
-            Glob::Exact(e) => e == s,
+            Glob::Exact(e) => same(e.as_bytes(), s),
             Glob::Wild { prefix, suffix } => {
-                s.len() >= prefix.len() + suffix.len()
-                    && s.starts_with(prefix.as_str())
-                    && s.ends_with(suffix.as_str())
+                let (p, x) = (prefix.as_bytes(), suffix.as_bytes());
+                n >= p.len() + x.len() && same(&s[..p.len()], p) && same(&s[n - x.len()..], x)
             }
         }
     }
@@ -85,6 +85,12 @@ impl Glob {
     }
 }
 
+/// Byte equality for the short strings of origins and header names: one pass without early exit,
+/// which compiles to a few vector steps instead of a call to `memcmp`.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y)) == 0
+}
+
 /// The five methods as bits.
 pub(crate) fn method_bit(method: &str) -> u8 {
     match method {
@@ -100,7 +106,8 @@ pub(crate) fn method_bit(method: &str) -> u8 {
 /// One rule, ready to match, with its response header values precomputed.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
-    pub(crate) origins: Vec<Glob>,
+    /// Index of this rule's `AllowedOrigin` list in [`CompiledCors::origin_sets`].
+    pub(crate) origin_set: usize,
     /// The rule lists the literal origin `*`: ACAO is `*` (R47).
     pub(crate) any_origin: bool,
     pub(crate) methods: u8,
@@ -121,27 +128,37 @@ pub struct CompiledCors {
     /// The distinct `AllowedHeader` lists (lower-cased globs): rules sharing a list share one check
     /// per request.
     pub(crate) header_sets: Vec<Vec<Glob>>,
+    /// The distinct `AllowedOrigin` lists, shared the same way.
+    pub(crate) origin_sets: Vec<Vec<Glob>>,
+}
+
+/// The index of `set` in `sets`, added if it is new.
+fn intern(sets: &mut Vec<Vec<Glob>>, set: Vec<Glob>) -> usize {
+    match sets.iter().position(|s| *s == set) {
+        Some(i) => i,
+        None => {
+            sets.push(set);
+            sets.len() - 1
+        }
+    }
 }
 
 impl CompiledCors {
     /// Compiles a (validated) configuration.
     pub fn compile(config: &CorsConfiguration) -> CompiledCors {
-        let mut header_sets: Vec<Vec<Glob>> = Vec::new();
+        let (mut header_sets, mut origin_sets) = (Vec::new(), Vec::new());
         let rules = config
             .rules
             .iter()
             .map(|r| CompiledRule {
-                header_set: {
-                    let set: Vec<Glob> = r.allowed_headers.iter().map(|h| Glob::new(h, true)).collect();
-                    match header_sets.iter().position(|s| *s == set) {
-                        Some(i) => i,
-                        None => {
-                            header_sets.push(set);
-                            header_sets.len() - 1
-                        }
-                    }
-                },
-                origins: r.allowed_origins.iter().map(|o| Glob::new(o, false)).collect(),
+                header_set: intern(
+                    &mut header_sets,
+                    r.allowed_headers.iter().map(|h| Glob::new(h, true)).collect(),
+                ),
+                origin_set: intern(
+                    &mut origin_sets,
+                    r.allowed_origins.iter().map(|o| Glob::new(o, false)).collect(),
+                ),
                 any_origin: r.allowed_origins.iter().any(|o| o == "*"),
                 methods: r.allowed_methods.iter().fold(0, |bits, m| bits | method_bit(m)),
                 allow_methods: r.allowed_methods.join(", "),
@@ -149,7 +166,11 @@ impl CompiledCors {
                 max_age: r.max_age_seconds.map(|s| s.to_string()),
             })
             .collect();
-        CompiledCors { rules, header_sets }
+        CompiledCors {
+            rules,
+            header_sets,
+            origin_sets,
+        }
     }
 
     /// Each rule's response header values that do not depend on the request, in rule order:

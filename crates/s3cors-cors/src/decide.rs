@@ -56,22 +56,40 @@ pub enum Denial {
     NoRuleMatches,
 }
 
-/// Distinct `AllowedHeader` lists whose result is remembered within one decision.
+/// Distinct `AllowedOrigin` or `AllowedHeader` lists whose result is remembered within one decision
+/// (a configuration has at most 100 rules, so every list is).
 const MEMO_SETS: usize = 128;
 
 /// Requested header names kept on the stack before spilling to the heap.
-const MAX_STACK_NAMES: usize = 32;
+const MAX_STACK_NAMES: usize = 16;
 
 /// The names of an `Access-Control-Request-Headers` value: split on `,`, trimmed, empties dropped (R50).
-fn requested_headers(acrh: Option<&str>) -> impl Iterator<Item = &str> + Clone {
-    acrh.unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
+fn requested_headers(acrh: &str) -> impl Iterator<Item = &str> + Clone {
+    acrh.split(',').map(str::trim).filter(|h| !h.is_empty())
+}
+
+/// Whether each of up to [`MEMO_SETS`] lists passes, decided at most once per decision.
+struct Memo([u8; MEMO_SETS]);
+
+impl Memo {
+    fn pass(&mut self, set: usize, check: impl FnOnce() -> bool) -> bool {
+        match self.0.get_mut(set) {
+            Some(0) => {
+                let pass = check();
+                self.0[set] = if pass { 1 } else { 2 };
+                pass
+            }
+            Some(m) => *m == 1,
+            None => check(),
+        }
+    }
 }
 
 /// Finds the first rule that matches origin, method and every requested header (R68) and returns its
 /// headers. `origin` must be non-empty; `method` is the ACRM or the request method.
+///
+/// Rules sharing an `AllowedOrigin` or `AllowedHeader` list share one check of it, and the requested
+/// names are lower-cased once, so that each header pattern is a plain comparison (R69).
 pub fn evaluate<'a>(
     cors: &'a CompiledCors,
     origin: &'a str,
@@ -82,17 +100,28 @@ pub fn evaluate<'a>(
     if bit == 0 {
         return Err(Denial::NoRuleMatches);
     }
-    // Nothing with control characters is ever echoed into a response header.
-    let visible = |s: &str| s.bytes().all(|b| b >= 0x20 && b != 0x7f);
-    if !visible(origin) {
+    // Nothing with control characters is ever echoed into a response header. The scans run over
+    // whole strings without stopping early, which the compiler turns into a few vector steps.
+    let control = |s: &str| s.bytes().fold(false, |c, b| c | (b < 0x20) | (b == 0x7f));
+    if control(origin) {
         return Err(Denial::NoRuleMatches);
     }
+    let acrh = request_headers.unwrap_or("");
+    // Browsers send the names in lower case; anything else is lowered once, here.
+    let lowered: Cow<'_, str> = if acrh.bytes().fold(false, |u, b| u | b.is_ascii_uppercase()) {
+        Cow::Owned(acrh.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(acrh)
+    };
+    // Control characters around the names (tabs, line breaks) are trimmed away; only those inside a
+    // name refuse the request, so a value with any is checked name by name.
+    let check_names = control(acrh);
     // The requested names, split once (on the stack for the usual handful).
     let mut stack: [&str; MAX_STACK_NAMES] = [""; MAX_STACK_NAMES];
     let mut count = 0;
     let mut overflow = false;
-    for n in requested_headers(request_headers) {
-        if !visible(n) {
+    for n in requested_headers(&lowered) {
+        if check_names && control(n) {
             return Err(Denial::NoRuleMatches);
         }
         match stack.get_mut(count) {
@@ -102,34 +131,24 @@ pub fn evaluate<'a>(
         count += 1;
     }
     let spilled: Vec<&str> = if overflow {
-        requested_headers(request_headers).collect()
+        requested_headers(&lowered).collect()
     } else {
         Vec::new()
     };
     let names: &[&str] = if overflow { &spilled } else { &stack[..count] };
-    // Whether the names pass each distinct AllowedHeader list, decided at most once per list.
-    let mut memo = [0u8; MEMO_SETS]; // 0: not yet, 1: pass, 2: fail
-    let headers_pass = |set: usize, memo: &mut [u8; MEMO_SETS]| {
-        let check = || {
-            let globs = &cors.header_sets[set];
-            names
-                .iter()
-                .all(|n| globs.iter().any(|h| h.matches_ignore_case(n)))
-        };
-        match memo.get_mut(set) {
-            Some(0) => {
-                let pass = check();
-                memo[set] = if pass { 1 } else { 2 };
-                pass
-            }
-            Some(m) => *m == 1,
-            None => check(),
-        }
-    };
+    let (mut origins_memo, mut headers_memo) = (Memo([0; MEMO_SETS]), Memo([0; MEMO_SETS]));
     for (i, rule) in cors.rules.iter().enumerate() {
         if rule.methods & bit == 0
-            || !rule.origins.iter().any(|o| o.matches(origin))
-            || !headers_pass(rule.header_set, &mut memo)
+            || !origins_memo.pass(rule.origin_set, || {
+                cors.origin_sets[rule.origin_set]
+                    .iter()
+                    .any(|o| o.matches(origin))
+            })
+            || !headers_memo.pass(rule.header_set, || {
+                let globs = &cors.header_sets[rule.header_set];
+                // Patterns and names are both lower case here.
+                names.iter().all(|n| globs.iter().any(|h| h.matches(n)))
+            })
         {
             continue;
         }
@@ -141,7 +160,6 @@ pub fn evaluate<'a>(
                 }
                 s.push_str(n);
             }
-            s.make_ascii_lowercase();
             s
         });
         let allow_origin = if rule.any_origin { "*" } else { origin };

@@ -521,4 +521,8 @@ fn control_characters_are_never_echoed() {
     assert!(preflight(cfg, &pf(Some("http://a"), Some("GET"), Some("x\u{1}y"))).is_err());
     assert!(actual(cfg, Some("http://a\u{7f}"), "GET", None, None).is_none());
     assert!(preflight(cfg, &pf(Some("http://a"), Some("GET"), Some("x-ok"))).is_ok());
+    // Tabs and line breaks around a name are trimmed away like spaces (R50); only inside one they refuse.
+    let ok = preflight(cfg, &pf(Some("http://a"), Some("GET"), Some("x-ok,\tX-Two\r\n"))).expect("trimmed");
+    assert_eq!(ok.allow_headers.as_deref(), Some("x-ok, x-two"));
+    assert!(preflight(cfg, &pf(Some("http://a"), Some("GET"), Some("x-ok,\tx\t2"))).is_err());
 }
