@@ -10,13 +10,19 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderValue, StatusCode};
+use http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, CONTENT_LENGTH,
+    SERVER, VARY,
+};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use parking_lot::{Mutex, RwLock};
-use s3cors_cors::{CompiledCors, CorsConfiguration, ValidationError};
+use s3cors_cors::{CompiledCors, CorsConfiguration, CorsHeaders, ValidationError};
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::Store;
 
 use crate::body::Checksum;
+use crate::names::{X_AMZ_ID_2, X_AMZ_REQUEST_ID};
 use crate::response;
 use crate::service::{Ctx, blocking, no_content};
 
@@ -44,6 +50,10 @@ pub struct RuleValues {
     pub expose_headers: Option<HeaderValue>,
     /// `Access-Control-Max-Age`.
     pub max_age: Option<HeaderValue>,
+    /// The headers of a preflight this rule allows, in emission order, with empty values where the
+    /// request's own go (an echoed origin, the requested headers, the request ids): answering one
+    /// clones this and fills those in.
+    preflight: HeaderMap,
 }
 
 impl CorsEntry {
@@ -53,10 +63,16 @@ impl CorsEntry {
         let value = |s: &str| HeaderValue::from_str(s).ok();
         let values = compiled
             .fixed_headers()
-            .map(|(allow_methods, expose_headers, max_age)| RuleValues {
-                allow_methods: value(allow_methods),
-                expose_headers: expose_headers.and_then(value),
-                max_age: max_age.and_then(value),
+            .zip(&config.rules)
+            .map(|((allow_methods, expose_headers, max_age), rule)| {
+                let mut values = RuleValues {
+                    allow_methods: value(allow_methods),
+                    expose_headers: expose_headers.and_then(value),
+                    max_age: max_age.and_then(value),
+                    preflight: HeaderMap::new(),
+                };
+                values.preflight = values.preflight_template(rule.allowed_origins.iter().any(|o| o == "*"));
+                values
             })
             .collect();
         CorsEntry {
@@ -64,6 +80,66 @@ impl CorsEntry {
             compiled,
             values,
         }
+    }
+}
+
+impl RuleValues {
+    /// The headers of an allowed preflight: `Content-Length`, then those of
+    /// [`CorsHeaders::pairs`](s3cors_cors::CorsHeaders::pairs) (R47–R53), then the ids and `Server` that
+    /// [`RequestIds::stamp`](crate::response::RequestIds::stamp) sets.
+    fn preflight_template(&self, any_origin: bool) -> HeaderMap {
+        let fill = HeaderValue::from_static("");
+        let mut h = HeaderMap::with_capacity(12);
+        h.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        let origin = if any_origin {
+            HeaderValue::from_static("*")
+        } else {
+            fill.clone()
+        };
+        h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        if !any_origin {
+            h.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        }
+        let fixed = [
+            (ACCESS_CONTROL_ALLOW_METHODS, self.allow_methods.clone()),
+            (ACCESS_CONTROL_ALLOW_HEADERS, Some(fill.clone())),
+            (ACCESS_CONTROL_EXPOSE_HEADERS, self.expose_headers.clone()),
+            (ACCESS_CONTROL_MAX_AGE, self.max_age.clone()),
+            (VARY, Some(HeaderValue::from_static(s3cors_cors::VARY))),
+            (X_AMZ_REQUEST_ID.clone(), Some(fill.clone())),
+            (X_AMZ_ID_2.clone(), Some(fill)),
+            (SERVER, Some(HeaderValue::from_static("AmazonS3"))),
+        ];
+        for (name, value) in fixed {
+            if let Some(v) = value {
+                h.insert(name, v);
+            }
+        }
+        h
+    }
+
+    /// The headers of a preflight this rule allowed (`cors`), before the ids are stamped: one copy of
+    /// the template with the echoed origin and the requested headers filled in.
+    pub fn preflight(&self, cors: CorsHeaders<'_>, origin: Option<&HeaderValue>) -> HeaderMap {
+        let mut h = self.preflight.clone();
+        if cors.allow_origin != "*"
+            && let Some(o) = origin
+        {
+            h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
+        }
+        // The list is built per request; its buffer becomes the value without a copy.
+        match cors
+            .allow_headers
+            .and_then(|v| HeaderValue::from_maybe_shared(bytes::Bytes::from(v)).ok())
+        {
+            Some(v) => {
+                h.insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
+            }
+            None => {
+                h.remove(ACCESS_CONTROL_ALLOW_HEADERS);
+            }
+        }
+        h
     }
 }
 

@@ -180,18 +180,15 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
     );
     let mut resp = match decision {
         Ok(allowed) => {
-            let mut resp = response::empty(StatusCode::OK);
-            let h = resp.headers_mut();
-            h.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-            if let Some(entry) = &entry {
-                for (name, value) in header_values(entry, allowed, headers.get(http::header::ORIGIN))
-                    .into_iter()
-                    .flatten()
-                {
-                    h.insert(name, value);
+            let origin = headers.get(ORIGIN);
+            match entry.as_ref().and_then(|e| e.values.get(allowed.rule)) {
+                Some(rule) => {
+                    let mut resp = Response::new(axum::body::Body::empty());
+                    *resp.headers_mut() = rule.preflight(allowed, origin);
+                    resp
                 }
+                None => response::empty(StatusCode::OK),
             }
-            resp
         }
         Err(e) => response::error(&preflight_error(&e), &ids, false),
     };
