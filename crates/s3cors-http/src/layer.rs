@@ -1,16 +1,11 @@
-//! `CorsLayer`: S3's CORS around the whole service.
+//! S3's CORS around the whole service: [`answer_preflight`] and [`respond`].
 //!
-//! It sits outside authentication, so preflights are never authenticated (R56), and it wraps the inner
-//! service, so the headers of a matching rule reach every response to an actual request, errors
+//! It sits outside authentication, so preflights are never authenticated (R56), and it wraps the
+//! handler, so the headers of a matching rule reach every response to an actual request, errors
 //! included (R64). Every `OPTIONS` is answered here from the bucket's CORS configuration (§5), never
 //! from the object (R57). Deciding reads one `Arc` from the cache and allocates nothing per rule.
 
-use std::future::Future;
-
-use futures_util::future::Either;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::Response;
@@ -19,47 +14,16 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use s3cors_cors::{BucketCors, CorsHeaders, ExplainRequest, PreflightError, PreflightRequest};
 use s3cors_proto::endpoint::{locate, virtual_host_bucket};
 use s3cors_proto::{S3Error, S3ErrorCode};
-use tower::{Layer, Service};
 
 use crate::App;
 use crate::cors::CorsEntry;
 use crate::names::header;
 use crate::response::{self, RequestIds};
+use crate::service::handle;
 
 /// What CORS decided for a request with an `Origin`, for the request log.
 #[derive(Debug, Clone, Copy)]
 pub struct CorsDecision(pub &'static str);
-
-/// Applies S3 bucket CORS to a service.
-#[derive(Debug, Clone)]
-pub struct CorsLayer {
-    app: Arc<App>,
-}
-
-impl CorsLayer {
-    /// A layer deciding from `app`'s store and CORS cache.
-    pub fn new(app: Arc<App>) -> Self {
-        CorsLayer { app }
-    }
-}
-
-impl<S> Layer<S> for CorsLayer {
-    type Service = CorsService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        CorsService {
-            app: self.app.clone(),
-            inner,
-        }
-    }
-}
-
-/// The service [`CorsLayer`] produces.
-#[derive(Debug, Clone)]
-pub struct CorsService<S> {
-    app: Arc<App>,
-    inner: S,
-}
 
 fn host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
     header(headers, HOST).or_else(|| uri.authority().map(|a| a.as_str()))
@@ -218,84 +182,78 @@ fn preflight_error(e: &PreflightError) -> S3Error {
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl<S> Service<Request> for CorsService<S>
-where
-    S: Service<Request, Response = Response> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = S::Error;
-    /// The inner service's own future when CORS adds nothing; boxed when headers go on the answer.
-    type Future = Either<S::Future, BoxFuture<Result<Response, S::Error>>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+/// Serves a request that is not a preflight: the handler's answer, with the headers of the rule that
+/// matches the request's `Origin` added (R58–R65), decided from the request alone with the
+/// configuration in force when it arrived (R66).
+pub async fn respond(app: Arc<App>, mut req: Request) -> Response {
+    let cors = match header(req.headers(), ORIGIN).filter(|o| !o.is_empty()) {
+        Some(origin) => decide_actual(&app, &req, origin),
+        None => None,
+    };
+    let Some((headers, debug, decision)) = cors else {
+        return handle(app, req).await;
+    };
+    // Only the request log reads it.
+    if let Some(d) = decision
+        && tracing::enabled!(tracing::Level::INFO)
+    {
+        req.extensions_mut().insert(d);
     }
+    let mut resp = handle(app, req).await;
+    for (name, value) in headers.into_iter().flatten().flatten() {
+        resp.headers_mut().insert(name, value);
+    }
+    if let Some(d) = &debug {
+        add_debug_header(&mut resp, d, true);
+    }
+    resp
+}
 
-    fn call(&mut self, req: Request) -> Self::Future {
-        if let Some(resp) = answer_preflight(&self.app, req.method(), req.uri(), req.headers()) {
-            return Either::Right(Box::pin(async move { Ok(resp) }));
-        }
-        let Some(origin) = header(req.headers(), ORIGIN).filter(|o| !o.is_empty()) else {
-            return Either::Left(self.inner.call(req));
+/// A matched rule's headers for an actual request.
+type ActualHeaders = Option<[Option<(HeaderName, HeaderValue)>; 7]>;
+
+/// What CORS adds to an actual request with an `Origin`: the headers (if a rule matches), the
+/// `--cors-debug` explanation, and the decision for the request log; `None` when the bucket has no
+/// configuration and nothing is explained.
+fn decide_actual(
+    app: &App,
+    req: &Request,
+    origin: &str,
+) -> Option<(ActualHeaders, Option<(String, bool)>, Option<CorsDecision>)> {
+    let located = locate(
+        host(req.uri(), req.headers()),
+        req.uri().path(),
+        &app.config.domains,
+    );
+    let (bucket, has_key) = located.map_or((None, false), |(b, k)| (Some(b), k));
+    let entry = bucket.as_deref().and_then(|b| app.cors.get(b));
+    let h = req.headers();
+    let acrm = header(h, ACCESS_CONTROL_REQUEST_METHOD);
+    let acrh = header(h, ACCESS_CONTROL_REQUEST_HEADERS);
+    let debug = app.config.cors_debug.then(|| {
+        let exists = entry.is_some() || bucket.as_deref().is_some_and(|b| app.store.bucket(b).is_ok());
+        let explained = ExplainRequest {
+            request: PreflightRequest {
+                origin: Some(origin),
+                method: Some(acrm.unwrap_or(req.method().as_str())),
+                headers: acrh,
+                has_key,
+            },
+            preflight: false,
         };
-        // The configuration in force when the request arrived (R66).
-        let located = locate(
-            host(req.uri(), req.headers()),
-            req.uri().path(),
-            &self.app.config.domains,
-        );
-        let (bucket, has_key) = located.map_or((None, false), |(b, k)| (Some(b), k));
-        let entry = bucket.as_deref().and_then(|b| self.app.cors.get(b));
-        let h = req.headers();
-        let acrm = header(h, ACCESS_CONTROL_REQUEST_METHOD);
-        let acrh = header(h, ACCESS_CONTROL_REQUEST_HEADERS);
-        let debug = self.app.config.cors_debug.then(|| {
-            let exists = entry.is_some()
-                || bucket
-                    .as_deref()
-                    .is_some_and(|b| self.app.store.bucket(b).is_ok());
-            let explained = ExplainRequest {
-                request: PreflightRequest {
-                    origin: Some(origin),
-                    method: Some(acrm.unwrap_or(req.method().as_str())),
-                    headers: acrh,
-                    has_key,
-                },
-                preflight: false,
-            };
-            debug_decision(entry.as_deref(), exists, &explained)
-        });
-        // Decided now, from the request alone; the headers go on whatever the service answers.
-        let headers = entry.as_ref().and_then(|entry| {
-            let state = BucketCors::Configured(&entry.compiled);
-            s3cors_cors::actual(state, Some(origin), req.method().as_str(), acrm, acrh)
-                .map(|cors| header_values(entry, cors, h.get(http::header::ORIGIN)))
-        });
-        if entry.is_none() && debug.is_none() {
-            return Either::Left(self.inner.call(req));
-        }
-        let mut req = req;
-        // Only the request log reads it.
-        if entry.is_some() && tracing::enabled!(tracing::Level::INFO) {
-            req.extensions_mut().insert(CorsDecision(if headers.is_some() {
-                "allowed"
-            } else {
-                "no rule matched"
-            }));
-        }
-        let fut = self.inner.call(req);
-        Either::Right(Box::pin(async move {
-            let mut resp = fut.await?;
-            for (name, value) in headers.into_iter().flatten().flatten() {
-                resp.headers_mut().insert(name, value);
-            }
-            if let Some(d) = &debug {
-                add_debug_header(&mut resp, d, true);
-            }
-            Ok(resp)
-        }))
-    }
+        debug_decision(entry.as_deref(), exists, &explained)
+    });
+    let entry = match entry {
+        Some(entry) => entry,
+        None => return debug.map(|d| (None, Some(d), None)),
+    };
+    let state = BucketCors::Configured(&entry.compiled);
+    let headers = s3cors_cors::actual(state, Some(origin), req.method().as_str(), acrm, acrh)
+        .map(|cors| header_values(&entry, cors, h.get(ORIGIN)));
+    let decision = CorsDecision(if headers.is_some() {
+        "allowed"
+    } else {
+        "no rule matched"
+    });
+    Some((headers, debug, Some(decision)))
 }

@@ -28,7 +28,6 @@ use std::sync::Arc;
 use s3cors_store::Store;
 
 pub use serve::{Limits, serve};
-pub use service::service;
 
 /// What the service needs to know about its deployment.
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@
 //! - [`Limits::max_connections`]: beyond it, new connections wait in the listen backlog.
 //! - [`Limits::max_xml_bytes`]: the largest XML request body where S3 sets no limit of its own.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
+use futures_util::FutureExt;
 use futures_util::future::Either;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -30,7 +32,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::time::Sleep;
-use tower::ServiceExt;
 
 use crate::App;
 
@@ -86,7 +87,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let limits = app.config.limits;
-    let service = crate::service(app.clone());
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
@@ -117,7 +117,7 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let (service, app) = (service.clone(), app.clone());
+        let app = app.clone();
         let idle = limits.idle_timeout;
         let per_request = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             if let Some(resp) = crate::layer::answer_preflight(&app, req.method(), req.uri(), req.headers()) {
@@ -130,7 +130,10 @@ pub async fn serve(
                     Body::new(StallTimeout::new(body, idle))
                 }
             });
-            Either::Right(service.clone().oneshot(req))
+            // Boxed, so that a preflight's answer does not move a slot sized for a whole request.
+            Either::Right(Box::pin(
+                crate::layer::respond(app.clone(), req).map(Ok::<_, Infallible>),
+            ))
         });
         let conn = http.serve_connection(TokioIo::new(WriteStall::new(stream, idle)), per_request);
         let conn = graceful.watch(conn);

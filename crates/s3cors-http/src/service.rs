@@ -10,43 +10,15 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
-use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use s3cors_proto::endpoint::virtual_host_bucket;
 use s3cors_proto::{Op, Query, RequestTarget, S3Error, S3ErrorCode, classify};
 use s3cors_store::Store;
-use tower::Layer;
 
 use crate::auth::{Caller, ChunkSigning, SignedRequest, authenticate};
 use crate::names::{X_AMZ_COPY_SOURCE, X_AMZ_EXPECTED_BUCKET_OWNER, X_AMZ_STORAGE_CLASS};
 use crate::response::{self, RequestIds};
 use crate::{App, acl, bucket, cors, list, multipart, object};
-
-/// The whole service: [`CorsLayer`](crate::layer::CorsLayer) around [`Handler`]. There is no path
-/// router: S3 operations are told apart by [`classify`].
-pub fn service(app: Arc<App>) -> crate::layer::CorsService<Handler> {
-    crate::layer::CorsLayer::new(app.clone()).layer(Handler { app })
-}
-
-/// Answers every request that is not a preflight: classify, authenticate, dispatch.
-#[derive(Debug, Clone)]
-pub struct Handler {
-    app: Arc<App>,
-}
-
-impl tower::Service<Request> for Handler {
-    type Response = Response;
-    type Error = std::convert::Infallible;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        Box::pin(handle(self.app.clone(), req).map(Ok))
-    }
-}
 
 /// What a handler gets to work with.
 #[derive(Debug)]
@@ -100,7 +72,7 @@ struct Logged {
     key: Option<String>,
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Response {
+pub(crate) async fn handle(app: Arc<App>, req: Request) -> Response {
     let started = Instant::now();
     let ids = RequestIds::new();
     let head = req.method() == Method::HEAD;
