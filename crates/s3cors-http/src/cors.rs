@@ -15,7 +15,7 @@ use http::header::{
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, CONTENT_LENGTH,
     SERVER, VARY,
 };
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use parking_lot::{Mutex, RwLock};
 use s3cors_cors::{CompiledCors, CorsConfiguration, CorsHeaders, ValidationError};
 use s3cors_proto::{S3Error, S3ErrorCode};
@@ -36,23 +36,34 @@ pub struct CorsEntry {
     pub config: CorsConfiguration,
     /// For deciding requests.
     pub compiled: CompiledCors,
-    /// Per rule, the header values that do not depend on the request, built once: answering a
-    /// request clones them (a reference count) instead of copying strings.
+    /// Per rule, its response headers, built once: answering a request clones values (a reference
+    /// count) instead of copying strings.
     pub values: Vec<RuleValues>,
 }
 
-/// A rule's fixed response header values.
+/// A matched rule's CORS headers, in emission order, without allocating.
+pub type CorsHeaderList = [Option<(HeaderName, HeaderValue)>; 7];
+
+/// Where a CORS header's value comes from.
+#[derive(Debug)]
+enum Fill {
+    /// The same for every request the rule matches.
+    Fixed(HeaderValue),
+    /// The request's `Origin`, echoed (R47).
+    Origin,
+    /// The requested header names (R50), only when there are some.
+    RequestHeaders,
+}
+
+/// A rule's response headers.
 #[derive(Debug)]
 pub struct RuleValues {
-    /// `Access-Control-Allow-Methods`.
-    pub allow_methods: Option<HeaderValue>,
-    /// `Access-Control-Expose-Headers`.
-    pub expose_headers: Option<HeaderValue>,
-    /// `Access-Control-Max-Age`.
-    pub max_age: Option<HeaderValue>,
-    /// The headers of a preflight this rule allows, in emission order, with empty values where the
-    /// request's own go (an echoed origin, the requested headers, the request ids): answering one
-    /// clones this and fills those in.
+    /// The CORS headers in emission order (those of
+    /// [`CorsHeaders::pairs`](s3cors_cors::CorsHeaders::pairs), R47–R53).
+    cors: Vec<(HeaderName, Fill)>,
+    /// The headers of a preflight this rule allows: `Content-Length`, the CORS headers, then the ids
+    /// and `Server` of [`RequestIds::stamp`](crate::response::RequestIds::stamp), with empty values
+    /// where the request's own go. Answering one clones this and fills those in.
     preflight: HeaderMap,
 }
 
@@ -60,19 +71,16 @@ impl CorsEntry {
     /// Compiles `config` and its header values.
     pub fn new(config: CorsConfiguration) -> CorsEntry {
         let compiled = CompiledCors::compile(&config);
-        let value = |s: &str| HeaderValue::from_str(s).ok();
         let values = compiled
             .fixed_headers()
             .zip(&config.rules)
             .map(|((allow_methods, expose_headers, max_age), rule)| {
-                let mut values = RuleValues {
-                    allow_methods: value(allow_methods),
-                    expose_headers: expose_headers.and_then(value),
-                    max_age: max_age.and_then(value),
-                    preflight: HeaderMap::new(),
-                };
-                values.preflight = values.preflight_template(rule.allowed_origins.iter().any(|o| o == "*"));
-                values
+                RuleValues::new(
+                    rule.allowed_origins.iter().any(|o| o == "*"),
+                    allow_methods,
+                    expose_headers,
+                    max_age,
+                )
             })
             .collect();
         CorsEntry {
@@ -84,38 +92,70 @@ impl CorsEntry {
 }
 
 impl RuleValues {
-    /// The headers of an allowed preflight: `Content-Length`, then those of
-    /// [`CorsHeaders::pairs`](s3cors_cors::CorsHeaders::pairs) (R47–R53), then the ids and `Server` that
-    /// [`RequestIds::stamp`](crate::response::RequestIds::stamp) sets.
-    fn preflight_template(&self, any_origin: bool) -> HeaderMap {
+    fn new(
+        any_origin: bool,
+        allow_methods: &str,
+        expose_headers: Option<&str>,
+        max_age: Option<&str>,
+    ) -> Self {
+        let value = |s: &str| HeaderValue::from_str(s).ok().map(Fill::Fixed);
+        let cors: Vec<(HeaderName, Fill)> = [
+            (
+                ACCESS_CONTROL_ALLOW_ORIGIN,
+                Some(if any_origin {
+                    Fill::Fixed(HeaderValue::from_static("*"))
+                } else {
+                    Fill::Origin
+                }),
+            ),
+            (
+                ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                (!any_origin).then(|| Fill::Fixed(HeaderValue::from_static("true"))),
+            ),
+            (ACCESS_CONTROL_ALLOW_METHODS, value(allow_methods)),
+            (ACCESS_CONTROL_ALLOW_HEADERS, Some(Fill::RequestHeaders)),
+            (ACCESS_CONTROL_EXPOSE_HEADERS, expose_headers.and_then(value)),
+            (ACCESS_CONTROL_MAX_AGE, max_age.and_then(value)),
+            (
+                VARY,
+                Some(Fill::Fixed(HeaderValue::from_static(s3cors_cors::VARY))),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, fill)| Some((name, fill?)))
+        .collect();
         let fill = HeaderValue::from_static("");
-        let mut h = HeaderMap::with_capacity(12);
-        h.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-        let origin = if any_origin {
-            HeaderValue::from_static("*")
-        } else {
-            fill.clone()
-        };
-        h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        if !any_origin {
-            h.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        let mut preflight = HeaderMap::with_capacity(12);
+        preflight.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        for (name, f) in &cors {
+            let v = match f {
+                Fill::Fixed(v) => v.clone(),
+                Fill::Origin | Fill::RequestHeaders => fill.clone(),
+            };
+            preflight.insert(name.clone(), v);
         }
-        let fixed = [
-            (ACCESS_CONTROL_ALLOW_METHODS, self.allow_methods.clone()),
-            (ACCESS_CONTROL_ALLOW_HEADERS, Some(fill.clone())),
-            (ACCESS_CONTROL_EXPOSE_HEADERS, self.expose_headers.clone()),
-            (ACCESS_CONTROL_MAX_AGE, self.max_age.clone()),
-            (VARY, Some(HeaderValue::from_static(s3cors_cors::VARY))),
-            (X_AMZ_REQUEST_ID.clone(), Some(fill.clone())),
-            (X_AMZ_ID_2.clone(), Some(fill)),
-            (SERVER, Some(HeaderValue::from_static("AmazonS3"))),
-        ];
-        for (name, value) in fixed {
-            if let Some(v) = value {
-                h.insert(name, v);
-            }
+        preflight.insert(X_AMZ_REQUEST_ID.clone(), fill.clone());
+        preflight.insert(X_AMZ_ID_2.clone(), fill);
+        preflight.insert(SERVER, HeaderValue::from_static("AmazonS3"));
+        RuleValues { cors, preflight }
+    }
+
+    /// The CORS headers of a request this rule matched (`cors`), in emission order (at most seven).
+    pub fn headers(&self, cors: CorsHeaders<'_>, origin: Option<&HeaderValue>) -> CorsHeaderList {
+        let mut requested = requested_value(cors);
+        let mut out = CorsHeaderList::default();
+        let values = self.cors.iter().filter_map(|(name, f)| {
+            let v = match f {
+                Fill::Fixed(v) => v.clone(),
+                Fill::Origin => origin?.clone(),
+                Fill::RequestHeaders => requested.take()?,
+            };
+            Some((name.clone(), v))
+        });
+        for (slot, pair) in out.iter_mut().zip(values) {
+            *slot = Some(pair);
         }
-        h
+        out
     }
 
     /// The headers of a preflight this rule allowed (`cors`), before the ids are stamped: one copy of
@@ -127,20 +167,24 @@ impl RuleValues {
         {
             h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
         }
-        // The list is built per request; its buffer becomes the value without a copy.
-        match cors
-            .allow_headers
-            .and_then(|v| HeaderValue::from_maybe_shared(bytes::Bytes::from(v)).ok())
-        {
+        match requested_value(cors) {
             Some(v) => {
                 h.insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
             }
+            // Removing moves the last header (`Server`) into its place; the CORS headers keep their order.
             None => {
                 h.remove(ACCESS_CONTROL_ALLOW_HEADERS);
             }
         }
         h
     }
+}
+
+/// `Access-Control-Allow-Headers`, when the request names headers. The list is built per request; its
+/// buffer becomes the value without a copy.
+fn requested_value(cors: CorsHeaders<'_>) -> Option<HeaderValue> {
+    cors.allow_headers
+        .and_then(|v| HeaderValue::from_maybe_shared(bytes::Bytes::from(v)).ok())
 }
 
 /// Compiled configurations by bucket. Replaced whole on Put/Delete, so a request works with the
@@ -245,4 +289,87 @@ pub(crate) async fn delete(ctx: &Ctx) -> Result<Response, S3Error> {
     let bucket = ctx.bucket.clone();
     blocking(&ctx.app.store, move || app.cors.delete(&app.store, &bucket)).await?;
     Ok(no_content())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use s3cors_cors::{BucketCors, CorsRule, PreflightRequest, preflight};
+
+    fn rule(origin: &str, expose: &[&str], max_age: Option<i64>, headers: &[&str]) -> CorsRule {
+        CorsRule {
+            allowed_origins: vec![origin.to_owned()],
+            allowed_methods: vec!["GET".to_owned(), "PUT".to_owned()],
+            allowed_headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+            expose_headers: expose.iter().map(|h| (*h).to_owned()).collect(),
+            max_age_seconds: max_age,
+            ..CorsRule::default()
+        }
+    }
+
+    fn names_and_values<'a>(
+        h: impl Iterator<Item = (&'a HeaderName, &'a HeaderValue)>,
+    ) -> Vec<(String, String)> {
+        h.map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("?").to_owned()))
+            .collect()
+    }
+
+    /// The prebuilt headers of both paths are exactly the engine's (R47–R53), in its order; a preflight
+    /// adds `Content-Length` first, and the ids and `Server`.
+    #[test]
+    fn prebuilt_headers_are_the_engines() {
+        let origin = HeaderValue::from_static("https://app.example");
+        #[rustfmt::skip]
+        let cases: &[(CorsRule, Option<&str>)] = &[
+            (rule("https://app.example", &["ETag", "x-amz-request-id"], Some(3000), &["*"]), Some("Content-Type, x-amz-date")),
+            (rule("https://app.example", &[], None, &["*"]), None),
+            (rule("*", &["ETag"], Some(0), &["content-type"]), Some("content-type")),
+            (rule("*", &[], None, &[]), None),
+            (rule("https://*.example", &[], Some(-1), &["x-*"]), Some("x-a,x-b")),
+        ];
+        for (r, acrh) in cases {
+            let entry = CorsEntry::new(CorsConfiguration {
+                rules: vec![r.clone()],
+            });
+            let req = PreflightRequest {
+                origin: Some("https://app.example"),
+                method: Some("PUT"),
+                headers: *acrh,
+                has_key: true,
+            };
+            let cors = preflight(BucketCors::Configured(&entry.compiled), &req).expect("allowed");
+            let expected: Vec<(String, String)> = cors
+                .pairs()
+                .map(|(n, v)| (n.to_owned(), v.into_owned()))
+                .collect();
+            let values = &entry.values[cors.rule];
+
+            let actual = values.headers(cors.clone(), Some(&origin));
+            let actual = names_and_values(actual.iter().flatten().map(|(n, v)| (n, v)));
+            assert_eq!(actual, expected, "{r:?} {acrh:?}");
+
+            let pre = values.preflight(cors.clone(), Some(&origin));
+            let pre = names_and_values(pre.iter());
+            assert_eq!(pre.first(), Some(&("content-length".to_owned(), "0".to_owned())));
+            let (mut cors_part, mut rest) = (Vec::new(), Vec::new());
+            for (n, v) in &pre[1..] {
+                let is_cors = n.starts_with("access-control-") || n == "vary";
+                if is_cors { &mut cors_part } else { &mut rest }.push((n.as_str(), v.as_str()));
+            }
+            let expected: Vec<(&str, &str)> =
+                expected.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            assert_eq!(cors_part, expected, "{r:?} {acrh:?}");
+            // The ids are stamped later; until then their values are empty.
+            rest.sort_unstable();
+            assert_eq!(
+                rest,
+                [
+                    ("server", "AmazonS3"),
+                    ("x-amz-id-2", ""),
+                    ("x-amz-request-id", "")
+                ],
+                "{r:?} {acrh:?}"
+            );
+        }
+    }
 }

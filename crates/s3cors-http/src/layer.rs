@@ -10,13 +10,13 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::response::Response;
 use http::header::{ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, HOST, ORIGIN};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
-use s3cors_cors::{BucketCors, CorsHeaders, ExplainRequest, PreflightError, PreflightRequest};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use s3cors_cors::{BucketCors, ExplainRequest, PreflightError, PreflightRequest};
 use s3cors_proto::endpoint::{locate, virtual_host_bucket};
 use s3cors_proto::{S3Error, S3ErrorCode};
 
 use crate::App;
-use crate::cors::CorsEntry;
+use crate::cors::{CorsEntry, CorsHeaderList};
 use crate::names::header;
 use crate::response::{self, RequestIds};
 use crate::service::handle;
@@ -27,42 +27,6 @@ pub struct CorsDecision(pub &'static str);
 
 fn host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
     header(headers, HOST).or_else(|| uri.authority().map(|a| a.as_str()))
-}
-
-/// A matched rule's response headers in emission order (those of [`CorsHeaders::pairs`]), from the
-/// values built with the configuration: only the echoed origin (the request's own value) and the
-/// requested header names are per request.
-fn header_values(
-    entry: &CorsEntry,
-    cors: CorsHeaders<'_>,
-    origin: Option<&HeaderValue>,
-) -> [Option<(HeaderName, HeaderValue)>; 7] {
-    use http::header::{
-        ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
-        ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, VARY,
-    };
-    let rule = entry.values.get(cors.rule);
-    let allow_origin = if cors.allow_origin == "*" {
-        Some(HeaderValue::from_static("*"))
-    } else {
-        origin.cloned()
-    };
-    [
-        allow_origin.map(|v| (ACCESS_CONTROL_ALLOW_ORIGIN, v)),
-        cors.allow_credentials
-            .then(|| (ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"))),
-        rule.and_then(|r| r.allow_methods.clone())
-            .map(|v| (ACCESS_CONTROL_ALLOW_METHODS, v)),
-        // The list is built per request; its buffer becomes the value without a copy.
-        cors.allow_headers
-            .and_then(|h| HeaderValue::from_maybe_shared(bytes::Bytes::from(h)).ok())
-            .map(|v| (ACCESS_CONTROL_ALLOW_HEADERS, v)),
-        rule.and_then(|r| r.expose_headers.clone())
-            .map(|v| (ACCESS_CONTROL_EXPOSE_HEADERS, v)),
-        rule.and_then(|r| r.max_age.clone())
-            .map(|v| (ACCESS_CONTROL_MAX_AGE, v)),
-        Some((VARY, HeaderValue::from_static(s3cors_cors::VARY))),
-    ]
 }
 
 /// What a request finds of its bucket's CORS; the entry is kept for the whole request.
@@ -209,9 +173,6 @@ pub async fn respond(app: Arc<App>, mut req: Request) -> Response {
     resp
 }
 
-/// A matched rule's headers for an actual request.
-type ActualHeaders = Option<[Option<(HeaderName, HeaderValue)>; 7]>;
-
 /// What CORS adds to an actual request with an `Origin`: the headers (if a rule matches), the
 /// `--cors-debug` explanation, and the decision for the request log; `None` when the bucket has no
 /// configuration and nothing is explained.
@@ -219,7 +180,11 @@ fn decide_actual(
     app: &App,
     req: &Request,
     origin: &str,
-) -> Option<(ActualHeaders, Option<(String, bool)>, Option<CorsDecision>)> {
+) -> Option<(
+    Option<CorsHeaderList>,
+    Option<(String, bool)>,
+    Option<CorsDecision>,
+)> {
     let located = locate(
         host(req.uri(), req.headers()),
         req.uri().path(),
@@ -249,7 +214,7 @@ fn decide_actual(
     };
     let state = BucketCors::Configured(&entry.compiled);
     let headers = s3cors_cors::actual(state, Some(origin), req.method().as_str(), acrm, acrh)
-        .map(|cors| header_values(&entry, cors, h.get(ORIGIN)));
+        .and_then(|cors| Some(entry.values.get(cors.rule)?.headers(cors, h.get(ORIGIN))));
     let decision = CorsDecision(if headers.is_some() {
         "allowed"
     } else {
