@@ -74,9 +74,9 @@ struct Memo([u8; MEMO_SETS]);
 impl Memo {
     fn pass(&mut self, set: usize, check: impl FnOnce() -> bool) -> bool {
         match self.0.get_mut(set) {
-            Some(0) => {
+            Some(m) if *m == 0 => {
                 let pass = check();
-                self.0[set] = if pass { 1 } else { 2 };
+                *m = if pass { 1 } else { 2 };
                 pass
             }
             Some(m) => *m == 1,
