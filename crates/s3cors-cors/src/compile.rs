@@ -121,6 +121,20 @@ pub(crate) struct CompiledRule {
     pub(crate) max_age: Option<String>,
 }
 
+/// A rule's response header values that do not depend on the request.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedHeaders<'a> {
+    /// The rule lists the origin `*`: `Access-Control-Allow-Origin: *` and no
+    /// `Access-Control-Allow-Credentials` (R47, R48); otherwise the origin is echoed.
+    pub any_origin: bool,
+    /// `Access-Control-Allow-Methods` (R49).
+    pub allow_methods: &'a str,
+    /// `Access-Control-Expose-Headers` (R51).
+    pub expose_headers: Option<&'a str>,
+    /// `Access-Control-Max-Age` (R52).
+    pub max_age: Option<&'a str>,
+}
+
 /// A configuration compiled for matching.
 #[derive(Debug, Clone)]
 pub struct CompiledCors {
@@ -173,16 +187,14 @@ impl CompiledCors {
         }
     }
 
-    /// Each rule's response header values that do not depend on the request, in rule order:
-    /// `Access-Control-Allow-Methods` (R49), `Access-Control-Expose-Headers` (R51) and
-    /// `Access-Control-Max-Age` (R52), as [`CorsHeaders`](crate::CorsHeaders) carries them.
-    pub fn fixed_headers(&self) -> impl Iterator<Item = (&str, Option<&str>, Option<&str>)> {
-        self.rules.iter().map(|r| {
-            (
-                r.allow_methods.as_str(),
-                r.expose_headers.as_deref(),
-                r.max_age.as_deref(),
-            )
+    /// Each rule's response header values that do not depend on the request, in rule order, as
+    /// [`CorsHeaders`](crate::CorsHeaders) carries them.
+    pub fn fixed_headers(&self) -> impl Iterator<Item = FixedHeaders<'_>> {
+        self.rules.iter().map(|r| FixedHeaders {
+            any_origin: r.any_origin,
+            allow_methods: &r.allow_methods,
+            expose_headers: r.expose_headers.as_deref(),
+            max_age: r.max_age.as_deref(),
         })
     }
 

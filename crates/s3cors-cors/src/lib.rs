@@ -47,7 +47,7 @@ mod lint;
 mod model;
 mod validate;
 
-pub use compile::CompiledCors;
+pub use compile::{CompiledCors, FixedHeaders};
 pub use decide::{
     BucketCors, CorsHeaders, Denial, PreflightError, PreflightRequest, ResourceType, VARY, actual, evaluate,
     preflight,

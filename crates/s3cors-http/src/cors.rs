@@ -17,7 +17,7 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use parking_lot::{Mutex, RwLock};
-use s3cors_cors::{CompiledCors, CorsConfiguration, CorsHeaders, ValidationError};
+use s3cors_cors::{CompiledCors, CorsConfiguration, CorsHeaders, FixedHeaders, ValidationError};
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::Store;
 
@@ -71,18 +71,7 @@ impl CorsEntry {
     /// Compiles `config` and its header values.
     pub fn new(config: CorsConfiguration) -> CorsEntry {
         let compiled = CompiledCors::compile(&config);
-        let values = compiled
-            .fixed_headers()
-            .zip(&config.rules)
-            .map(|((allow_methods, expose_headers, max_age), rule)| {
-                RuleValues::new(
-                    rule.allowed_origins.iter().any(|o| o == "*"),
-                    allow_methods,
-                    expose_headers,
-                    max_age,
-                )
-            })
-            .collect();
+        let values = compiled.fixed_headers().map(RuleValues::new).collect();
         CorsEntry {
             config,
             compiled,
@@ -92,12 +81,8 @@ impl CorsEntry {
 }
 
 impl RuleValues {
-    fn new(
-        any_origin: bool,
-        allow_methods: &str,
-        expose_headers: Option<&str>,
-        max_age: Option<&str>,
-    ) -> Self {
+    fn new(fixed: FixedHeaders<'_>) -> Self {
+        let any_origin = fixed.any_origin;
         let value = |s: &str| HeaderValue::from_str(s).ok().map(Fill::Fixed);
         let cors: Vec<(HeaderName, Fill)> = [
             (
@@ -112,10 +97,13 @@ impl RuleValues {
                 ACCESS_CONTROL_ALLOW_CREDENTIALS,
                 (!any_origin).then(|| Fill::Fixed(HeaderValue::from_static("true"))),
             ),
-            (ACCESS_CONTROL_ALLOW_METHODS, value(allow_methods)),
+            (ACCESS_CONTROL_ALLOW_METHODS, value(fixed.allow_methods)),
             (ACCESS_CONTROL_ALLOW_HEADERS, Some(Fill::RequestHeaders)),
-            (ACCESS_CONTROL_EXPOSE_HEADERS, expose_headers.and_then(value)),
-            (ACCESS_CONTROL_MAX_AGE, max_age.and_then(value)),
+            (
+                ACCESS_CONTROL_EXPOSE_HEADERS,
+                fixed.expose_headers.and_then(value),
+            ),
+            (ACCESS_CONTROL_MAX_AGE, fixed.max_age.and_then(value)),
             (
                 VARY,
                 Some(Fill::Fixed(HeaderValue::from_static(s3cors_cors::VARY))),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::response::Response;
-use http::header::{ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, HOST, ORIGIN};
+use http::header::{ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, ORIGIN};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use s3cors_cors::{BucketCors, ExplainRequest, PreflightError, PreflightRequest};
 use s3cors_proto::endpoint::{locate, virtual_host_bucket};
@@ -17,17 +17,13 @@ use s3cors_proto::{S3Error, S3ErrorCode};
 
 use crate::App;
 use crate::cors::{CorsEntry, CorsHeaderList};
-use crate::names::header;
+use crate::names::{header, host};
 use crate::response::{self, RequestIds};
 use crate::service::handle;
 
 /// What CORS decided for a request with an `Origin`, for the request log.
 #[derive(Debug, Clone, Copy)]
 pub struct CorsDecision(pub &'static str);
-
-fn host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
-    header(headers, HOST).or_else(|| uri.authority().map(|a| a.as_str()))
-}
 
 /// What a request finds of its bucket's CORS; the entry is kept for the whole request.
 fn bucket_state(app: &App, bucket: Option<&str>) -> (Option<Arc<CorsEntry>>, bool) {
@@ -154,37 +150,38 @@ pub async fn respond(app: Arc<App>, mut req: Request) -> Response {
         Some(origin) => decide_actual(&app, &req, origin),
         None => None,
     };
-    let Some((headers, debug, decision)) = cors else {
+    let Some(cors) = cors else {
         return handle(app, req).await;
     };
     // Only the request log reads it.
-    if let Some(d) = decision
+    if let Some(d) = cors.decision
         && tracing::enabled!(tracing::Level::INFO)
     {
         req.extensions_mut().insert(d);
     }
     let mut resp = handle(app, req).await;
-    for (name, value) in headers.into_iter().flatten().flatten() {
+    for (name, value) in cors.headers.into_iter().flatten().flatten() {
         resp.headers_mut().insert(name, value);
     }
-    if let Some(d) = &debug {
+    if let Some(d) = &cors.debug {
         add_debug_header(&mut resp, d, true);
     }
     resp
 }
 
-/// What CORS adds to an actual request with an `Origin`: the headers (if a rule matches), the
-/// `--cors-debug` explanation, and the decision for the request log; `None` when the bucket has no
-/// configuration and nothing is explained.
-fn decide_actual(
-    app: &App,
-    req: &Request,
-    origin: &str,
-) -> Option<(
-    Option<CorsHeaderList>,
-    Option<(String, bool)>,
-    Option<CorsDecision>,
-)> {
+/// What CORS adds to an actual request with an `Origin`.
+struct ActualCors {
+    /// The matched rule's headers.
+    headers: Option<CorsHeaderList>,
+    /// The `--cors-debug` explanation.
+    debug: Option<(String, bool)>,
+    /// For the request log, when the bucket has a configuration.
+    decision: Option<CorsDecision>,
+}
+
+/// What CORS adds to an actual request with an `Origin`; `None` when the bucket has no configuration
+/// and nothing is explained.
+fn decide_actual(app: &App, req: &Request, origin: &str) -> Option<ActualCors> {
     let located = locate(
         host(req.uri(), req.headers()),
         req.uri().path(),
@@ -210,7 +207,13 @@ fn decide_actual(
     });
     let entry = match entry {
         Some(entry) => entry,
-        None => return debug.map(|d| (None, Some(d), None)),
+        None => {
+            return debug.map(|d| ActualCors {
+                headers: None,
+                debug: Some(d),
+                decision: None,
+            });
+        }
     };
     let state = BucketCors::Configured(&entry.compiled);
     let headers = s3cors_cors::actual(state, Some(origin), req.method().as_str(), acrm, acrh)
@@ -220,5 +223,9 @@ fn decide_actual(
     } else {
         "no rule matched"
     });
-    Some((headers, debug, Some(decision)))
+    Some(ActualCors {
+        headers,
+        debug,
+        decision: Some(decision),
+    })
 }

@@ -41,6 +41,11 @@ pub(crate) fn header(headers: &HeaderMap, name: impl http::header::AsHeaderName)
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The request's host: the `Host` header, or the authority of an absolute request target.
+pub(crate) fn host<'a>(uri: &'a http::Uri, headers: &'a HeaderMap) -> Option<&'a str> {
+    header(headers, http::header::HOST).or_else(|| uri.authority().map(|a| a.as_str()))
+}
+
 /// The prebuilt name for a lower-case header name that arrives as a string (a signed-headers list,
 /// a name the protocol crate asks for), when there is one: looking it up then skips parsing it.
 fn prebuilt(name: &str) -> Option<&'static HeaderName> {

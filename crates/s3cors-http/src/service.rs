@@ -133,14 +133,6 @@ const STORAGE_CLASSES: &[&str] = &[
 
 type Outcome = Result<(Option<Op>, Response), (Option<Op>, S3Error)>;
 
-fn host_of(parts: &http::request::Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-}
-
 /// The size of the request line and header fields, as S3 counts it against its limit.
 fn header_section_bytes(parts: &http::request::Parts) -> usize {
     let line = parts.method.as_str().len() + parts.uri.path_and_query().map_or(1, |p| p.as_str().len()) + 11;
@@ -187,7 +179,7 @@ async fn dispatch(app: Arc<App>, req: Request, logged: Option<&mut Logged>) -> O
     if header_section_bytes(&parts) > app.config.limits.max_header_bytes {
         return Err((None, S3Error::new(S3ErrorCode::RequestHeaderSectionTooLarge)));
     }
-    let host = host_of(&parts);
+    let host = crate::names::host(&parts.uri, &parts.headers);
     let vhost = host
         .and_then(|h| virtual_host_bucket(h, &app.config.domains))
         .is_some();
