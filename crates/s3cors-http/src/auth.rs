@@ -51,7 +51,7 @@ pub(crate) struct Caller {
 /// What verifying an `aws-chunked` body needs: the chain starts at the request signature.
 #[derive(Debug, Clone)]
 pub struct ChunkSigning {
-    pub(crate) key: [u8; 32],
+    pub(crate) key: sigv4::SigningKey,
     pub(crate) scope: String,
     pub(crate) amz_date: String,
     pub(crate) seed: String,
@@ -268,7 +268,7 @@ fn sigv4(
     let scope = sigv4::scope(c);
     let string_to_sign = sigv4::string_to_sign(&amz_date, &scope, &canonical);
     let key = cached_signing_key(&acct.secret_access_key, c);
-    if !sigv4::signature_matches(&key, &string_to_sign, claim.signature) {
+    if !key.matches(&string_to_sign, claim.signature) {
         return Err(mismatch(
             c.access_key_id,
             &string_to_sign,
@@ -488,13 +488,13 @@ fn sigv2_query(config: &Config, req: &SignedRequest<'_>, now: SystemTime) -> Res
 /// The signing key of a secret for a credential scope, from a small cache: it changes once a day per
 /// account and region, and deriving it costs four HMACs (SDKs cache it the same way). A hit compares
 /// borrowed strings and allocates nothing.
-fn cached_signing_key(secret: &str, c: &Credential<'_>) -> [u8; 32] {
+fn cached_signing_key(secret: &str, c: &Credential<'_>) -> sigv4::SigningKey {
     struct Entry {
         secret: String,
         date: String,
         region: String,
         service: String,
-        key: [u8; 32],
+        key: sigv4::SigningKey,
     }
     static KEYS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
     let same =
@@ -502,7 +502,7 @@ fn cached_signing_key(secret: &str, c: &Credential<'_>) -> [u8; 32] {
     if let Some(key) = KEYS
         .lock()
         .ok()
-        .and_then(|k| k.iter().find(|e| same(e)).map(|e| e.key))
+        .and_then(|k| k.iter().find(|e| same(e)).map(|e| e.key.clone()))
     {
         return key;
     }
@@ -516,7 +516,7 @@ fn cached_signing_key(secret: &str, c: &Credential<'_>) -> [u8; 32] {
             date: c.date.to_owned(),
             region: c.region.to_owned(),
             service: c.service.to_owned(),
-            key,
+            key: key.clone(),
         });
     }
     key

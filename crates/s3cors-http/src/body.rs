@@ -112,7 +112,7 @@ impl ChunkChain {
                 &self.previous,
                 &s3cors_proto::hex(&hash.finalize()),
             );
-            if !sigv4::signatures_equal(&sigv4::sign(&s.key, &sts), &claimed) {
+            if !sigv4::signatures_equal(&s.key.sign(&sts), &claimed) {
                 return Err(chain_broken());
             }
             self.previous = claimed;
@@ -145,7 +145,7 @@ impl ChunkChain {
             &self.previous,
             &sigv4::sha256_hex(text.as_bytes()),
         );
-        if sigv4::signatures_equal(&sigv4::sign(&s.key, &sts), claimed) {
+        if sigv4::signatures_equal(&s.key.sign(&sts), claimed) {
             Ok(())
         } else {
             Err(chain_broken())

@@ -49,7 +49,7 @@ fn form_caller(ctx: &Ctx, fields: &[(String, String)]) -> Result<Option<Caller>,
         let acct = crate::auth::account(&ctx.app.config, c.access_key_id)?;
         let policy = policy.ok_or_else(|| bad("Bucket POST must contain a field named 'policy'."))?;
         let signature = field(fields, "x-amz-signature").unwrap_or("");
-        let expected = sigv4::sign(&sigv4::signing_key(&acct.secret_access_key, &c), policy);
+        let expected = sigv4::signing_key(&acct.secret_access_key, &c).sign(policy);
         if !sigv4::signatures_equal(&expected, signature) {
             return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch));
         }

@@ -260,6 +260,9 @@ pub fn canonical_query(raw_query: &str) -> String {
 }
 
 fn push_canonical_query(out: &mut String, raw_query: &str) {
+    if push_query_as_sent(out, raw_query) {
+        return;
+    }
     // Presigned requests carry seven parameters; the signature is not signed.
     let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(8);
     let mut rest = Some(raw_query);
@@ -284,6 +287,63 @@ fn push_canonical_query(out: &mut String, raw_query: &str) {
         out.push('=');
         out.push_str(v);
     }
+}
+
+/// The common case, written without sorting or re-encoding: SDKs send every parameter as `name=value`,
+/// already in SigV4's encoding and in canonical order (a presigned URL's `X-Amz-Signature` is
+/// left out wherever it is). Such a query is its own canonical form. Returns false, having written
+/// nothing, for any other query.
+fn push_query_as_sent(out: &mut String, raw: &str) -> bool {
+    // Unreserved bytes, escapes and the separators; one pass that the compiler vectorises.
+    let allowed = |b: u8| {
+        (b | 0x20).wrapping_sub(b'a') < 26
+            || b.wrapping_sub(b'0') < 10
+            || matches!(b, b'-' | b'_' | b'.' | b'~' | b'%' | b'=' | b'&')
+    };
+    if raw.is_empty() || !raw.bytes().fold(true, |ok, b| ok & allowed(b)) {
+        return false;
+    }
+    // Every escape upper-case, of a byte SigV4 does not leave as it is.
+    let bytes = raw.as_bytes();
+    let upper_hex = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    for at in memchr::memchr_iter(b'%', bytes) {
+        match (
+            bytes.get(at + 1).copied().and_then(upper_hex),
+            bytes.get(at + 2).copied().and_then(upper_hex),
+        ) {
+            (Some(hi), Some(lo)) if !is_unreserved(hi << 4 | lo) => {}
+            _ => return false,
+        }
+    }
+    // Each parameter `name=value` with one `=`, in order by name and then value.
+    let mut previous: Option<(&str, &str)> = None;
+    for pair in raw.split('&') {
+        let Some((k, v)) = pair.split_once('=') else {
+            return false;
+        };
+        if v.contains('=') {
+            return false;
+        }
+        if k == "X-Amz-Signature" {
+            continue;
+        }
+        if previous.is_some_and(|p| p > (k, v)) {
+            return false;
+        }
+        previous = Some((k, v));
+    }
+    let start = out.len();
+    for pair in raw.split('&').filter(|p| !p.starts_with("X-Amz-Signature=")) {
+        if out.len() > start {
+            out.push('&');
+        }
+        out.push_str(pair);
+    }
+    true
 }
 
 /// `s` split at the first `at`: what comes before, and what comes after if `at` is there.
@@ -422,23 +482,52 @@ pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> S
 }
 
 /// The signing key of a secret for a credential scope.
-pub fn signing_key(secret: &str, c: &Credential<'_>) -> [u8; 32] {
+pub fn signing_key(secret: &str, c: &Credential<'_>) -> SigningKey {
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), c.date.as_bytes());
     let k_region = hmac(&k_date, c.region.as_bytes());
     let k_service = hmac(&k_region, c.service.as_bytes());
-    hmac(&k_service, b"aws4_request")
+    SigningKey::new(&hmac(&k_service, b"aws4_request"))
 }
 
-/// The hex signature of a string to sign.
-pub fn sign(key: &[u8; 32], string_to_sign: &str) -> String {
-    crate::hex(&hmac(key, string_to_sign.as_bytes()))
+/// A derived signing key, kept as HMAC-SHA-256 state with the key already absorbed: each signature
+/// then hashes only the string to sign, not the key's two padded blocks again.
+#[derive(Clone)]
+pub struct SigningKey {
+    mac: Hmac<Sha256>,
 }
 
-/// Whether `provided` is the hex signature of `string_to_sign`, compared in constant time, without
-/// allocating.
-pub fn signature_matches(key: &[u8; 32], string_to_sign: &str, provided: &str) -> bool {
-    let expected = hex32(&hmac(key, string_to_sign.as_bytes()));
-    signatures_equal(std::str::from_utf8(&expected).unwrap_or_default(), provided)
+impl SigningKey {
+    /// The key of the 32 bytes `kSigning`.
+    pub fn new(key: &[u8; 32]) -> Self {
+        SigningKey {
+            // HMAC accepts keys of any length.
+            mac: <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!()),
+        }
+    }
+
+    fn mac(&self, string_to_sign: &str) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(string_to_sign.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The hex signature of a string to sign.
+    pub fn sign(&self, string_to_sign: &str) -> String {
+        crate::hex(&self.mac(string_to_sign))
+    }
+
+    /// Whether `provided` is the hex signature of `string_to_sign`, compared in constant time,
+    /// without allocating.
+    pub fn matches(&self, string_to_sign: &str, provided: &str) -> bool {
+        let expected = hex32(&self.mac(string_to_sign));
+        signatures_equal(std::str::from_utf8(&expected).unwrap_or_default(), provided)
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(..)")
+    }
 }
 
 /// The string to sign of one `aws-chunked` chunk, chained to the previous signature.
@@ -551,7 +640,7 @@ mod signing_tests {
              7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972"
         );
         assert_eq!(
-            sign(&signing_key(SECRET, &c), &sts),
+            signing_key(SECRET, &c).sign(&sts),
             "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
         );
     }
@@ -577,7 +666,7 @@ mod signing_tests {
         let c = example_credential();
         let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
         assert_eq!(
-            sign(&signing_key(SECRET, &c), &sts),
+            signing_key(SECRET, &c).sign(&sts),
             "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"
         );
         assert_eq!(sha256_hex(b"Welcome to Amazon S3."), body_hash);
@@ -630,6 +719,23 @@ mod signing_tests {
         fn escaped_queries_match_the_slow_reference(raw in "([a-zA-Z0-9~._/+ =&-]|%[0-9A-Fa-f]{2}){0,24}") {
             proptest::prop_assert_eq!(canonical_query(&raw), slow_query(&raw));
         }
+
+        /// Queries as SDKs send them (canonical, sorted, the signature anywhere), which take the
+        /// path that copies the query as it is, and near misses of them that must not.
+        #[test]
+        fn sent_queries_match_the_slow_reference(
+            mut pairs in proptest::collection::vec(
+                ("(X-Amz-Signature|[a-zA-Z0-9~._-]{0,6}|%2[0-9A-F])", "[a-zA-Z0-9~._=-]{0,6}(%[2-7][0-9A-F])?"),
+                1..6,
+            ),
+            sort in proptest::bool::ANY,
+        ) {
+            if sort {
+                pairs.sort();
+            }
+            let raw = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+            proptest::prop_assert_eq!(canonical_query(&raw), slow_query(&raw));
+        }
     }
 
     /// The presigned URL example of "Authenticating Requests: Using Query Parameters".
@@ -647,7 +753,7 @@ mod signing_tests {
         let c = example_credential();
         let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
         assert_eq!(
-            sign(&signing_key(SECRET, &c), &sts),
+            signing_key(SECRET, &c).sign(&sts),
             "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
         );
     }
@@ -659,26 +765,32 @@ mod signing_tests {
         let key = signing_key(SECRET, &c);
         let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
         let chunk1 = vec![b'a'; 65536];
-        let sig1 = sign(
-            &key,
-            &chunk_string_to_sign("20130524T000000Z", &scope(&c), seed, &sha256_hex(&chunk1)),
-        );
+        let sig1 = key.sign(&chunk_string_to_sign(
+            "20130524T000000Z",
+            &scope(&c),
+            seed,
+            &sha256_hex(&chunk1),
+        ));
         assert_eq!(
             sig1,
             "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"
         );
-        let sig2 = sign(
-            &key,
-            &chunk_string_to_sign("20130524T000000Z", &scope(&c), &sig1, &sha256_hex(&[b'a'; 1024])),
-        );
+        let sig2 = key.sign(&chunk_string_to_sign(
+            "20130524T000000Z",
+            &scope(&c),
+            &sig1,
+            &sha256_hex(&[b'a'; 1024]),
+        ));
         assert_eq!(
             sig2,
             "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497"
         );
-        let sig3 = sign(
-            &key,
-            &chunk_string_to_sign("20130524T000000Z", &scope(&c), &sig2, EMPTY_SHA256),
-        );
+        let sig3 = key.sign(&chunk_string_to_sign(
+            "20130524T000000Z",
+            &scope(&c),
+            &sig2,
+            EMPTY_SHA256,
+        ));
         assert_eq!(
             sig3,
             "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"

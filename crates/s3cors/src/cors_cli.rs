@@ -315,10 +315,11 @@ fn send(
         },
         &payload,
     );
-    let signature = sigv4::sign(
-        &sigv4::signing_key(&source.secret_access_key, &credential),
-        &sigv4::string_to_sign(&amz, &sigv4::scope(&credential), &canonical),
-    );
+    let signature = sigv4::signing_key(&source.secret_access_key, &credential).sign(&sigv4::string_to_sign(
+        &amz,
+        &sigv4::scope(&credential),
+        &canonical,
+    ));
     let target = if query.is_empty() {
         path.to_owned()
     } else {
