@@ -248,7 +248,15 @@ pub fn classify(target: &RequestTarget<'_>, domains: &[String]) -> Result<Endpoi
         _ if target.method == "OPTIONS" => Op::Preflight,
         (None, _) => service_op(target.method)?,
         (Some(_), None) => bucket_op(target.method, target.query)?,
-        (Some(_), Some(_)) => object_op(target.method, target.query, target.copy_source)?,
+        (Some(_), Some(_)) => {
+            // A presigned request's own parameters are all `X-Amz-*`, none of them a sub-resource.
+            let q = if target.query.pairs().all(|(name, _)| name.starts_with("X-Amz-")) {
+                &Query::EMPTY
+            } else {
+                target.query
+            };
+            object_op(target.method, q, target.copy_source)?
+        }
     };
     Ok(Endpoint {
         op,
@@ -413,6 +421,13 @@ mod tests {
             ("GET", "bucket.s3.example.test", "/a//b/../c", false, GetObject, Some("bucket"), Some("a//b/../c")),
             ("GET", h, "/examplebucket//leading", false, GetObject, Some("examplebucket"), Some("/leading")),
             ("GET", h, "/examplebucket/%2e%2e/x", false, GetObject, Some("examplebucket"), Some("../x")),
+            // Presigned: the signing parameters are no sub-resource, and beside one they change nothing.
+            ("GET", v, "/photo.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20130524T000000Z&X-Amz-Signature=ab", false, GetObject, Some("examplebucket"), Some("photo.jpg")),
+            ("PUT", h, "/examplebucket/photo.jpg?X-Amz-Date=20130524T000000Z", true, CopyObject, Some("examplebucket"), Some("photo.jpg")),
+            ("GET", v, "/photo.jpg?X-Amz-Date=20130524T000000Z&tagging", false, NotImplemented("tagging"), Some("examplebucket"), Some("photo.jpg")),
+            ("PUT", v, "/photo.jpg?partNumber=1&X-Amz-Date=20130524T000000Z&uploadId=VCVsb2FkIElE", false, UploadPart, Some("examplebucket"), Some("photo.jpg")),
+            ("GET", v, "/photo.jpg?X-Amz-Date=20130524T000000Z&acl", false, GetObjectAcl, Some("examplebucket"), Some("photo.jpg")),
+            ("POST", v, "/?X-Amz-Date=20130524T000000Z&delete", false, DeleteObjects, Some("examplebucket"), None),
         ];
         for &(method, host, uri, copy, op, bucket, key) in cases {
             let ep = run(method, host, uri, copy).unwrap_or_else(|e| panic!("{method} {host}{uri}: {e}"));

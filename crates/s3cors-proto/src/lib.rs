@@ -41,9 +41,14 @@ fn hex_pair(b: u8) -> [u8; 2] {
 
 /// Appends the lower-case hex of `bytes`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    out.reserve(2 * bytes.len());
-    for &b in bytes {
-        out.extend(hex_pair(b).map(char::from));
+    // Written 32 bytes at a time through a buffer on the stack rather than character by character.
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair.copy_from_slice(&hex_pair(b));
+        }
+        // Hex digits are ASCII.
+        out.push_str(std::str::from_utf8(&buf[..2 * chunk.len()]).unwrap_or_default());
     }
 }
 
@@ -105,6 +110,11 @@ mod tests {
         let mut out = String::from("x");
         push_hex(&mut out, &[0x00, 0x0f, 0xa0, 0xff]);
         assert_eq!(out, "x000fa0ff");
+        // Lengths around the 32-byte chunks it writes in.
+        let bytes: Vec<u8> = (0..=100u8).map(|b| b.wrapping_mul(37)).collect();
+        for len in [0, 1, 31, 32, 33, 64, 65, 101] {
+            assert_eq!(hex(&bytes[..len]), hex::encode(&bytes[..len]), "{len} bytes");
+        }
     }
 
     #[test]

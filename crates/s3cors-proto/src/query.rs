@@ -33,6 +33,12 @@ fn check_decoded(escaped: bool, component: &[u8]) -> Result<(), S3Error> {
 }
 
 impl Query {
+    /// The query of a request without one.
+    pub const EMPTY: Query = Query {
+        text: String::new(),
+        spans: Vec::new(),
+    };
+
     /// Parses a raw query string (without `?`) in one pass. `%XX` becomes its byte; anything else,
     /// a `%` not followed by two hex digits included, is kept as it is. Each decoded name and value
     /// must be UTF-8 on its own (`InvalidURI` otherwise).
