@@ -103,6 +103,18 @@ pub struct ObjectRecord {
     pub checksum: Option<StoredChecksum>,
 }
 
+/// The leading fields of an [`ObjectRecord`], decoded without the rest (postcard stores fields in
+/// order): what replacing or deleting an object needs to know about the one it replaces.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ObjectHead {
+    /// The blob holding the bytes.
+    pub blob: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The quoted ETag.
+    pub etag: String,
+}
+
 /// A flexible checksum as S3 keeps it: the algorithm (`CRC32`, …), the base64 value (with `-N` for a
 /// composite checksum of N parts) and whether it covers the whole object or is composed of parts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,5 +216,36 @@ mod tests {
             Err(StoreError::Corrupt(_))
         ));
         assert!(decode::<BucketRecord>(&[]).is_err());
+    }
+
+    #[test]
+    fn an_object_head_is_the_record_s_leading_fields() {
+        let rec = ObjectRecord {
+            blob: "blob-1".into(),
+            size: 1 << 40,
+            etag: "\"abc\"".into(),
+            modified_ms: 7,
+            meta: ObjectMeta {
+                content_type: Some("text/plain".into()),
+                user: vec![("k".into(), "v".into())],
+                ..ObjectMeta::default()
+            },
+            part_sizes: vec![5, 6],
+            acl: "private".into(),
+            checksum: Some(StoredChecksum {
+                algorithm: "CRC32".into(),
+                value: "AAAAAA==".into(),
+                full_object: true,
+            }),
+        };
+        let head: ObjectHead = decode(&encode(&rec)).expect("head");
+        assert_eq!(
+            head,
+            ObjectHead {
+                blob: rec.blob,
+                size: rec.size,
+                etag: rec.etag
+            }
+        );
     }
 }

@@ -34,7 +34,8 @@ use crate::error::{Result, StoreError};
 use crate::kv::{Batch, Kv, MemKv, SledKv};
 use crate::list::{self, ListParams, Listed, Page};
 use crate::record::{
-    self, BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, StoredChecksum, UploadRecord,
+    self, BucketRecord, CompletedUpload, ObjectHead, ObjectMeta, ObjectRecord, PartRecord, StoredChecksum,
+    UploadRecord,
 };
 
 /// The smallest size of a part that is not the last one.
@@ -163,7 +164,7 @@ impl WriteCondition {
         self.if_match.is_some() || self.if_none_match
     }
 
-    fn check(&self, key: &str, existing: Option<&ObjectRecord>) -> Result<()> {
+    fn check(&self, key: &str, existing: Option<&ObjectHead>) -> Result<()> {
         let failed = |condition: &str| {
             StoreError::Rejected(
                 S3Error::new(S3ErrorCode::PreconditionFailed).with_element("Condition", condition),
@@ -562,7 +563,7 @@ impl Store {
         let old = {
             let _key = self.key_lock(bucket, key).lock();
             let checked = self.bucket(bucket).and_then(|_| {
-                let old: Option<ObjectRecord> = self.get(&object_key(bucket, key))?;
+                let old: Option<ObjectHead> = self.get(&object_key(bucket, key))?;
                 cond.check(key, old.as_ref())?;
                 Ok(old)
             });
@@ -591,7 +592,7 @@ impl Store {
         self.bucket(bucket)?;
         let old = {
             let _key = self.key_lock(bucket, key).lock();
-            let old: Option<ObjectRecord> = self.get(&object_key(bucket, key))?;
+            let old: Option<ObjectHead> = self.get(&object_key(bucket, key))?;
             if old.is_some() {
                 let mut batch = Batch::default();
                 batch.delete(object_key(bucket, key));
@@ -718,7 +719,7 @@ impl Store {
         if cond.is_set() {
             cond.check(
                 &upload.key,
-                self.get::<ObjectRecord>(&object_key(&upload.bucket, &upload.key))?
+                self.get::<ObjectHead>(&object_key(&upload.bucket, &upload.key))?
                     .as_ref(),
             )?;
         }
@@ -833,7 +834,7 @@ impl Store {
                 self.remove_blob(&id);
                 return Err(StoreError::NoSuchUpload(upload.upload_id.clone()));
             }
-            let old: Option<ObjectRecord> = self.get(&object_key(&upload.bucket, &upload.key))?;
+            let old: Option<ObjectHead> = self.get(&object_key(&upload.bucket, &upload.key))?;
             if let Err(e) = cond.check(&upload.key, old.as_ref()) {
                 drop(_key);
                 self.remove_blob(&id);
