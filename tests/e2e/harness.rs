@@ -26,10 +26,20 @@ impl Server {
 
     /// Starts a server on `dir` with extra arguments.
     pub(crate) fn start_on(dir: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["--data-dir", dir.to_str().expect("UTF-8 data directory")];
+        args.extend_from_slice(extra);
+        Server::start_with(&args)
+    }
+
+    /// Starts a server with the in-memory store (`--memory`).
+    pub(crate) fn start_memory() -> Server {
+        Server::start_with(&["--memory"])
+    }
+
+    fn start_with(args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_s3cors"))
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .args(extra)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .env_remove("S3CORS_MEMORY")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -314,6 +314,32 @@ fn aws_chunked_bodies_are_stored_decoded() {
     );
 }
 
+/// `Content-Length` of whole and ranged GETs and of HEAD, on both stores (the memory store's bodies
+/// leave the header to hyper, which writes it from the body's exact size).
+#[test]
+fn object_reads_carry_their_content_length_on_both_stores() {
+    for server in [Server::start(), Server::start_memory()] {
+        send(server.port, &format!("PUT /bkt HTTP/1.1\n{AUTH}"), b"");
+        for (key, body) in [("five", &b"hello"[..]), ("empty", &b""[..])] {
+            let r = send(server.port, &format!("PUT /bkt/{key} HTTP/1.1\n{AUTH}"), body);
+            assert_eq!(r.status, 200, "{}", r.body);
+            let r = send(server.port, &format!("GET /bkt/{key} HTTP/1.1\n{AUTH}"), b"");
+            assert_eq!((r.status, r.body.as_bytes()), (200, body));
+            assert_eq!(r.header("content-length"), Some(body.len().to_string().as_str()));
+            let r = send(server.port, &format!("HEAD /bkt/{key} HTTP/1.1\n{AUTH}"), b"");
+            assert_eq!(r.header("content-length"), Some(body.len().to_string().as_str()));
+        }
+        let r = send(
+            server.port,
+            &format!("GET /bkt/five HTTP/1.1\n{AUTH}Range: bytes=1-3\n"),
+            b"",
+        );
+        assert_eq!((r.status, r.body.as_str()), (206, "ell"));
+        assert_eq!(r.header("content-length"), Some("3"));
+        assert_eq!(r.header("content-range"), Some("bytes 1-3/5"));
+    }
+}
+
 #[test]
 fn non_ascii_metadata_is_read_as_latin1_and_returned_as_an_encoded_word() {
     let server = Server::start();

@@ -196,7 +196,7 @@ fn presign_query(port: u16, method: &str, path: &str, extra: &str) -> String {
         raw_query: &query,
     };
     let cr = sigv4::canonical_request(&input, "host", |_| vec![host.as_str()], "UNSIGNED-PAYLOAD");
-    let sig = sigv4::signing_key(SECRET, &c).sign(&sigv4::string_to_sign(&amz, &sigv4::scope(&c), &cr));
+    let sig = sigv4::signing_key(SECRET, &c).sign(&sigv4::string_to_sign(&amz, &c, &cr));
     format!("{path}?{query}&X-Amz-Signature={sig}")
 }
 
@@ -223,7 +223,7 @@ fn signed(port: u16, method: &str, path: &str, query: &str) -> Vec<(String, Stri
             .unwrap_or_default()
     };
     let cr = sigv4::canonical_request(&input, &names.join(";"), value, "UNSIGNED-PAYLOAD");
-    let sig = sigv4::signing_key(SECRET, &c).sign(&sigv4::string_to_sign(&amz, &sigv4::scope(&c), &cr));
+    let sig = sigv4::signing_key(SECRET, &c).sign(&sigv4::string_to_sign(&amz, &c, &cr));
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential={KEY}/{}/us-east-1/s3/aws4_request, SignedHeaders={}, Signature={sig}",
         c.date,

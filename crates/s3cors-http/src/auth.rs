@@ -265,8 +265,7 @@ fn sigv4(
             .filter_map(|v| v.to_str().ok())
     };
     let canonical = sigv4::canonical_request(&input, claim.signed_headers, header_values, payload_hash);
-    let scope = sigv4::scope(c);
-    let string_to_sign = sigv4::string_to_sign(&amz_date, &scope, &canonical);
+    let string_to_sign = sigv4::string_to_sign(&amz_date, c, &canonical);
     let key = cached_signing_key(&acct.secret_access_key, c);
     if !key.matches(&string_to_sign, claim.signature) {
         return Err(mismatch(
@@ -280,7 +279,7 @@ fn sigv4(
         .starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
         .then(|| ChunkSigning {
             key,
-            scope,
+            scope: sigv4::scope(c),
             amz_date: amz_date.into_owned(),
             seed: claim.signature.to_owned(),
         });

@@ -201,20 +201,21 @@ pub(crate) fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
     let mut resp = if head {
         response::head_with_length(len)
     } else {
-        let body = match ctx.app.store.open_blob(&rec.blob)? {
+        match ctx.app.store.open_blob(&rec.blob)? {
             BlobReader::Memory(b) => {
                 let end = usize::try_from(start + len).map_err(|_| S3Error::internal())?;
-                response::bytes(b.slice(start as usize..end))
+                // hyper writes `Content-Length` from the body's exact size.
+                response::new(response::bytes(b.slice(start as usize..end)))
             }
             BlobReader::File(mut f) => {
                 // Moving the offset of a regular file never blocks.
                 std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start))
                     .map_err(|_| S3Error::internal())?;
                 let f = tokio::fs::File::from_std(f);
-                Body::from_stream(ReaderStream::with_capacity(f.take(len), 256 * 1024))
+                let body = Body::from_stream(ReaderStream::with_capacity(f.take(len), 256 * 1024));
+                response::stream(body, len)
             }
-        };
-        response::stream(body, len)
+        }
     };
     if let Some(r) = range {
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;

@@ -481,9 +481,15 @@ pub fn canonical_request<'h, I: IntoIterator<Item = &'h str>>(
 
 /// The credential scope: `DATE/REGION/SERVICE/aws4_request`.
 pub fn scope(c: &Credential<'_>) -> String {
-    const TERMINATOR: &str = "/aws4_request";
     let mut out =
         String::with_capacity(c.date.len() + c.region.len() + c.service.len() + 2 + TERMINATOR.len());
+    push_scope(&mut out, c);
+    out
+}
+
+const TERMINATOR: &str = "/aws4_request";
+
+fn push_scope(out: &mut String, c: &Credential<'_>) {
     for (i, part) in [c.date, c.region, c.service].into_iter().enumerate() {
         if i > 0 {
             out.push('/');
@@ -491,16 +497,18 @@ pub fn scope(c: &Credential<'_>) -> String {
         out.push_str(part);
     }
     out.push_str(TERMINATOR);
-    out
 }
 
-/// The string to sign of a request.
-pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
-    for part in [ALGORITHM, amz_date, scope] {
+/// The string to sign of a request whose credential is `c`.
+pub fn string_to_sign(amz_date: &str, c: &Credential<'_>, canonical_request: &str) -> String {
+    let scope_len = c.date.len() + c.region.len() + c.service.len() + 2 + TERMINATOR.len();
+    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope_len + 67);
+    for part in [ALGORITHM, amz_date] {
         out.push_str(part);
         out.push('\n');
     }
+    push_scope(&mut out, c);
+    out.push('\n');
     crate::push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()));
     out
 }
@@ -657,7 +665,7 @@ mod signing_tests {
              e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         let c = example_credential();
-        let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
+        let sts = string_to_sign("20130524T000000Z", &c, &cr);
         assert_eq!(
             sts,
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n\
@@ -688,7 +696,7 @@ mod signing_tests {
         };
         let cr = canonical_request(&input, signed, headers(&hs), body_hash);
         let c = example_credential();
-        let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
+        let sts = string_to_sign("20130524T000000Z", &c, &cr);
         assert_eq!(
             signing_key(SECRET, &c).sign(&sts),
             "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"
@@ -786,7 +794,7 @@ mod signing_tests {
         };
         let cr = canonical_request(&input, "host", headers(&hs), "UNSIGNED-PAYLOAD");
         let c = example_credential();
-        let sts = string_to_sign("20130524T000000Z", &scope(&c), &cr);
+        let sts = string_to_sign("20130524T000000Z", &c, &cr);
         assert_eq!(
             signing_key(SECRET, &c).sign(&sts),
             "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"

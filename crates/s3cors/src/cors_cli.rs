@@ -317,7 +317,7 @@ fn send(
     );
     let signature = sigv4::signing_key(&source.secret_access_key, &credential).sign(&sigv4::string_to_sign(
         &amz,
-        &sigv4::scope(&credential),
+        &credential,
         &canonical,
     ));
     let target = if query.is_empty() {
