@@ -52,10 +52,12 @@ impl Query {
         let (mut part_start, mut name_start, mut value_start) = (0, 0, None);
         let mut escaped = false;
         let mut i = 0;
+        // The parser stops at `&` (ends a parameter), `=` (the first ends its name) and `%` (starts
+        // an escape); everything between is copied in runs. One search over the whole query finds
+        // the stops many bytes at a time (an escape's two hex digits are never one).
+        let mut stops = memchr::memchr3_iter(b'&', b'=', b'%', raw);
         loop {
-            // The parser stops at `&` (ends a parameter), `=` (the first ends its name) and `%` (starts
-            // an escape); everything between is copied in runs, found several bytes at a time.
-            let stop = memchr::memchr3(b'&', b'=', b'%', &raw[i..]).map(|p| i + p);
+            let stop = stops.find(|&j| j >= i);
             let end = stop.unwrap_or(raw.len());
             text.extend_from_slice(&raw[i..end]);
             match stop.map(|j| raw[j]) {

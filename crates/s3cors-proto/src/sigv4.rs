@@ -43,19 +43,24 @@ fn malformed(msg: &'static str) -> S3Error {
 
 /// Parses `AKID/DATE/REGION/SERVICE/aws4_request`.
 pub fn parse_credential(value: &str) -> Result<Credential<'_>, S3Error> {
-    let mut parts = value.split('/');
-    let mut next = || parts.next();
-    match (next(), next(), next(), next(), next(), next()) {
-        (Some(akid), Some(date), Some(region), Some(service), Some("aws4_request"), None)
-            if !akid.is_empty() =>
-        {
-            Ok(Credential {
-                access_key_id: akid,
-                date,
-                region,
-                service,
-            })
+    // The four `/`, found in one pass over a short string.
+    let mut cuts = [0; 4];
+    let mut found = 0;
+    for (i, b) in value.bytes().enumerate() {
+        if b == b'/' {
+            if let Some(cut) = cuts.get_mut(found) {
+                *cut = i;
+            }
+            found += 1;
         }
+    }
+    match (found, cuts) {
+        (4, [a, d, r, s]) if a > 0 && &value[s + 1..] == "aws4_request" => Ok(Credential {
+            access_key_id: &value[..a],
+            date: &value[a + 1..d],
+            region: &value[d + 1..r],
+            service: &value[r + 1..s],
+        }),
         _ => Err(S3Error::with_message(
             S3ErrorCode::AuthorizationHeaderMalformed,
             "The authorization header is malformed; the Credential is mal-formed; expecting \
@@ -78,9 +83,19 @@ pub fn parse_authorization(header: &str) -> Result<SignatureClaim<'_>, S3Error> 
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
-    for part in rest.split(',') {
-        let part = part.trim();
-        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+    // Split by hand: the header is short, and `str::split` searches each piece with `memchr`.
+    let mut start = 0;
+    while start <= rest.len() {
+        let end = rest.as_bytes()[start..]
+            .iter()
+            .position(|&b| b == b',')
+            .map_or(rest.len(), |p| start + p);
+        let part = rest[start..end].trim();
+        start = end + 1;
+        let (k, v) = match part.as_bytes().iter().position(|&b| b == b'=') {
+            Some(eq) => (&part[..eq], &part[eq + 1..]),
+            None => (part, ""),
+        };
         match k {
             "Credential" => credential = Some(parse_credential(v)?),
             "SignedHeaders" => signed_headers = Some(v),
@@ -163,6 +178,64 @@ mod tests {
         assert_eq!(claim.credential.access_key_id, "AKIAIOSFODNN7EXAMPLE");
         assert!(claim.presigned);
         assert!(parse_presigned(&Query::default()).expect("ok").is_none());
+    }
+
+    /// [`parse_authorization`] as `str::split` writes it: the signed headers and the signature, or
+    /// `None` where it fails.
+    fn split_authorization(header: &str) -> Option<(&str, &str)> {
+        let rest = header.trim().strip_prefix(ALGORITHM)?;
+        let (mut c, mut h, mut s) = (None, None, None);
+        for part in rest.split(',') {
+            let part = part.trim();
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            match k {
+                "Credential" => c = Some(parse_credential(v).ok()?),
+                "SignedHeaders" => h = Some(v),
+                "Signature" => s = Some(v),
+                _ => {}
+            }
+        }
+        c?;
+        Some((h?, s?))
+    }
+
+    proptest::proptest! {
+        /// The hand-split `Authorization` parser finds what splitting with `str::split` finds.
+        #[test]
+        fn authorization_parses_as_split(
+            parts in proptest::collection::vec(
+                (
+                    "( ?)(Credential|SignedHeaders|Signature|Other|)",
+                    proptest::prop_oneof![
+                        proptest::strategy::Just("=AKID/20130524/us-east-1/s3/aws4_request".to_owned()),
+                        "(=?)([a-z0-9;=/_]{0,8})( ?)",
+                    ],
+                ),
+                0..5,
+            ),
+            lead in "( ?)",
+        ) {
+            let parts: Vec<String> = parts.into_iter().map(|(k, v)| format!("{k}{v}")).collect();
+            let header = format!("{ALGORITHM}{lead}{}", parts.join(","));
+            let ours = parse_authorization(&header).ok().map(|c| (c.signed_headers, c.signature));
+            proptest::prop_assert_eq!(ours, split_authorization(&header), "{}", header);
+        }
+
+        /// The one-pass credential parser agrees with splitting at every `/`.
+        #[test]
+        fn credentials_parse_as_split(value in "([A-Za-z0-9]{0,3}/){0,6}(aws4_request|[a-z]{0,3})") {
+            let parts: Vec<&str> = value.split('/').collect();
+            let expected = match parts.as_slice() {
+                [akid, date, region, service, "aws4_request"] if !akid.is_empty() => {
+                    Some((*akid, *date, *region, *service))
+                }
+                _ => None,
+            };
+            let got = parse_credential(&value)
+                .ok()
+                .map(|c| (c.access_key_id, c.date, c.region, c.service));
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 
     #[test]
