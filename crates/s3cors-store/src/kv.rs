@@ -30,8 +30,8 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 
 /// An ordered key-value store with atomic batches and durable flushes.
 pub trait Kv: Send + Sync + std::fmt::Debug + 'static {
-    /// The value of a key.
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Calls `read` with the value of a key, if it has one, where it lies (nothing is copied out).
+    fn read(&self, key: &[u8], read: &mut dyn FnMut(&[u8])) -> Result<()>;
     /// Applies a batch atomically.
     fn apply(&self, batch: Batch) -> Result<()>;
     /// Up to `limit` entries with `start <= key < end`, in key order.
@@ -59,8 +59,11 @@ impl SledKv {
 }
 
 impl Kv for SledKv {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.db.get(key)?.map(|v| v.to_vec()))
+    fn read(&self, key: &[u8], read: &mut dyn FnMut(&[u8])) -> Result<()> {
+        if let Some(v) = self.db.get(key)? {
+            read(&v);
+        }
+        Ok(())
     }
 
     fn apply(&self, batch: Batch) -> Result<()> {
@@ -98,8 +101,11 @@ pub struct MemKv {
 }
 
 impl Kv for MemKv {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.map.read().get(key).cloned())
+    fn read(&self, key: &[u8], read: &mut dyn FnMut(&[u8])) -> Result<()> {
+        if let Some(v) = self.map.read().get(key) {
+            read(v);
+        }
+        Ok(())
     }
 
     fn apply(&self, batch: Batch) -> Result<()> {

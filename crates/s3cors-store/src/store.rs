@@ -261,7 +261,9 @@ impl Store {
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
-        self.kv.get(key)?.map(|v| record::decode(&v)).transpose()
+        let mut decoded = None;
+        self.kv.read(key, &mut |v| decoded = Some(record::decode(v)))?;
+        decoded.transpose()
     }
 
     fn commit(&self, batch: Batch) -> Result<()> {
