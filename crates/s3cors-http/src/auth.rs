@@ -131,7 +131,8 @@ fn mismatch(access_key_id: &str, string_to_sign: &str, provided: &str, canonical
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated {
     pub(crate) caller: Caller,
-    pub(crate) chunks: Option<ChunkSigning>,
+    /// Boxed: rare, and a few hundred bytes that every request's future would otherwise carry.
+    pub(crate) chunks: Option<Box<ChunkSigning>>,
 }
 
 /// Authenticates a request at `now`.
@@ -277,11 +278,13 @@ fn sigv4(
     }
     let chunks = payload_hash
         .starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
-        .then(|| ChunkSigning {
-            key,
-            scope: sigv4::scope(c),
-            amz_date: amz_date.into_owned(),
-            seed: claim.signature.to_owned(),
+        .then(|| {
+            Box::new(ChunkSigning {
+                key,
+                scope: sigv4::scope(c),
+                amz_date: amz_date.into_owned(),
+                seed: claim.signature.to_owned(),
+            })
         });
     Ok(Authenticated {
         caller: Caller {

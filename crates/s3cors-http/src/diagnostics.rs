@@ -66,7 +66,7 @@ pub(crate) async fn explain(
         body,
         16 * 1024,
         Checksum::Optional,
-        auth.chunks.as_ref(),
+        auth.chunks.as_deref(),
     )
     .await?;
     let asked: ExplainBody = serde_json::from_slice(&bytes).map_err(|e| {

@@ -115,7 +115,7 @@ pub(crate) async fn upload_part(ctx: &Ctx, body: Body) -> Result<Response, S3Err
         &ctx.headers,
         body,
         MAX_SINGLE_PUT,
-        ctx.chunks.as_ref(),
+        ctx.chunks.as_deref(),
         algo,
     )
     .await?;

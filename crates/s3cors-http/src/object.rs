@@ -34,7 +34,7 @@ pub(crate) async fn put(ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
         &ctx.headers,
         body,
         MAX_SINGLE_PUT,
-        ctx.chunks.as_ref(),
+        ctx.chunks.as_deref(),
         Some(ChecksumAlgorithm::Crc64Nvme),
     )
     .await?;

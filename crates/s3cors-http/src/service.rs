@@ -30,7 +30,7 @@ pub(crate) struct Ctx {
     pub(crate) headers: HeaderMap,
     pub(crate) caller: Caller,
     /// Present when the body is `aws-chunked` with signed chunks.
-    pub(crate) chunks: Option<ChunkSigning>,
+    pub(crate) chunks: Option<Box<ChunkSigning>>,
 }
 
 impl Ctx {
@@ -45,7 +45,7 @@ impl Ctx {
         limit: usize,
         checksum: crate::body::Checksum,
     ) -> Result<bytes::Bytes, S3Error> {
-        crate::body::read_small(&self.headers, body, limit, checksum, self.chunks.as_ref()).await
+        crate::body::read_small(&self.headers, body, limit, checksum, self.chunks.as_deref()).await
     }
 
     /// The caller's account, or for an anonymous caller the bucket owner's (who owns what anonymous
