@@ -26,17 +26,17 @@ impl Server {
 
     /// Starts a server on `dir` with extra arguments.
     pub(crate) fn start_on(dir: &Path, extra: &[&str]) -> Server {
-        let mut args = vec!["--data-dir", dir.to_str().expect("UTF-8 data directory")];
-        args.extend_from_slice(extra);
+        let mut args = vec![std::ffi::OsStr::new("--data-dir"), dir.as_os_str()];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
         Server::start_with(&args)
     }
 
     /// Starts a server with the in-memory store (`--memory`).
     pub(crate) fn start_memory() -> Server {
-        Server::start_with(&["--memory"])
+        Server::start_with(&[std::ffi::OsStr::new("--memory")])
     }
 
-    fn start_with(args: &[&str]) -> Server {
+    fn start_with(args: &[&std::ffi::OsStr]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_s3cors"))
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
