@@ -1,6 +1,8 @@
 //! The compiled form of a configuration: built once when it is stored, so that deciding a request
 //! neither parses nor allocates per rule (§7).
 
+use std::collections::HashMap;
+
 use crate::model::CorsConfiguration;
 
 /// A pattern with at most one `*`, which matches any sequence including the empty one (R70, R69).
@@ -29,6 +31,7 @@ impl Glob {
     }
 
     /// Case-sensitive match (origins, R70–R71; header names once lower-cased, R69).
+    #[inline]
     pub(crate) fn matches(&self, s: &str) -> bool {
         let (s, n) = (s.as_bytes(), s.len());
         match self {
@@ -91,7 +94,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-/// The five methods as bits.
+/// The five methods as bits, in the order of [`RuleIndex`]'s per-method sets.
 pub(crate) fn method_bit(method: &str) -> u8 {
     match method {
         "GET" => 1,
@@ -144,6 +147,157 @@ pub struct CompiledCors {
     pub(crate) header_sets: Vec<Vec<Glob>>,
     /// The distinct `AllowedOrigin` lists, shared the same way.
     pub(crate) origin_sets: Vec<Vec<Glob>>,
+    /// The rules an origin and a method can match, for configurations of up to [`RuleBits::BITS`]
+    /// rules (S3 allows 100, R24).
+    pub(crate) index: Option<RuleIndex>,
+}
+
+/// A set of rules, bit `i` for rule `i`: ascending bits are rule order.
+pub(crate) type RuleBits = u128;
+
+/// Which rules can allow an origin and a method, found without visiting the others: an exact origin
+/// is one hash lookup, and the patterns with `*` are matched only when a rule listing one is reached.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleIndex {
+    /// Per method (the bit positions of [`method_bit`]), the rules listing it.
+    by_method: [RuleBits; 5],
+    /// Each exact `AllowedOrigin`, with the rules listing it.
+    exact: HashMap<Box<str>, RuleBits, foldhash::fast::RandomState>,
+    /// Each distinct pattern with a `*` (the literal `*` included), with the rules listing it.
+    wild: Vec<(Prefilter, Glob, RuleBits)>,
+    /// The rules listing one of those.
+    wild_rules: RuleBits,
+    /// Per `AllowedHeader` list ([`CompiledRule::header_set`]), the rules sharing it: once a request
+    /// fails it, none of them can match.
+    pub(crate) header_set_rules: Vec<RuleBits>,
+}
+
+/// The rules [`RuleIndex::candidates`] finds for a request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidates {
+    /// The rules listing the method and the origin itself.
+    pub(crate) listed: RuleBits,
+    /// Those, and the rules listing the method and a pattern with `*`.
+    pub(crate) possible: RuleBits,
+}
+
+impl RuleIndex {
+    /// `None` when there are more rules than [`RuleBits`] holds.
+    fn new(rules: &[CompiledRule], origin_sets: &[Vec<Glob>], header_sets: usize) -> Option<RuleIndex> {
+        if rules.len() > RuleBits::BITS as usize {
+            return None;
+        }
+        let mut index = RuleIndex {
+            by_method: [0; 5],
+            exact: HashMap::default(),
+            wild: Vec::new(),
+            wild_rules: 0,
+            header_set_rules: vec![0; header_sets],
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            let bit: RuleBits = 1 << i;
+            for (m, set) in index.by_method.iter_mut().enumerate() {
+                if rule.methods & (1 << m) != 0 {
+                    *set |= bit;
+                }
+            }
+            *index.header_set_rules.get_mut(rule.header_set)? |= bit;
+            for glob in origin_sets.get(rule.origin_set)? {
+                match glob {
+                    Glob::Exact(o) => *index.exact.entry(o.as_str().into()).or_default() |= bit,
+                    Glob::Wild { prefix, suffix } => {
+                        index.wild_rules |= bit;
+                        match index.wild.iter_mut().find(|(_, g, _)| g == glob) {
+                            Some((_, _, set)) => *set |= bit,
+                            None => index
+                                .wild
+                                .push((Prefilter::new(prefix, suffix), glob.clone(), bit)),
+                        }
+                    }
+                }
+            }
+        }
+        Some(index)
+    }
+
+    /// The rules that can allow `origin` with the method `bit` (one of [`method_bit`]'s).
+    pub(crate) fn candidates(&self, origin: &str, bit: u8) -> Candidates {
+        let by_method = self.by_method[(bit.trailing_zeros() as usize).min(4)];
+        let listed = self.exact.get(origin).copied().unwrap_or(0) & by_method;
+        Candidates {
+            listed,
+            possible: listed | (self.wild_rules & by_method),
+        }
+    }
+
+    /// Of the rules `wanted`, those listing a pattern with `*` that `origin` matches (R70–R71).
+    pub(crate) fn wild_matches(&self, origin: &str, wanted: RuleBits) -> RuleBits {
+        let ends = Ends::of(origin.as_bytes());
+        self.wild.iter().fold(0, |found, (pre, glob, rules)| {
+            if rules & wanted & !found != 0 && pre.admits(&ends) && glob.matches(origin) {
+                found | (rules & wanted)
+            } else {
+                found
+            }
+        })
+    }
+}
+
+/// A value's length and its first and last eight bytes as words (zero-padded when shorter).
+#[derive(Debug, Clone, Copy)]
+struct Ends {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Ends {
+    fn of(s: &[u8]) -> Ends {
+        let (mut head, mut tail) = ([0u8; 8], [0u8; 8]);
+        let n = s.len().min(8);
+        head[..n].copy_from_slice(&s[..n]);
+        tail[8 - n..].copy_from_slice(&s[s.len() - n..]);
+        Ends {
+            len: s.len(),
+            head: u64::from_le_bytes(head),
+            tail: u64::from_le_bytes(tail),
+        }
+    }
+}
+
+/// A cheap necessary condition for `prefix*suffix` to match: the length, and the prefix's first and
+/// the suffix's last eight bytes, compared as masked words. Most non-matching origins fail it
+/// without the pattern's strings being read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prefilter {
+    min_len: usize,
+    head: u64,
+    head_mask: u64,
+    tail: u64,
+    tail_mask: u64,
+}
+
+impl Prefilter {
+    fn new(prefix: &str, suffix: &str) -> Prefilter {
+        let (p, x) = (prefix.len().min(8), suffix.len().min(8));
+        // The low `p` bytes of the head, the high `x` bytes of the tail.
+        let head_mask = u64::MAX.checked_shr(64 - 8 * p as u32).unwrap_or(0);
+        let tail_mask = u64::MAX.checked_shl(64 - 8 * x as u32).unwrap_or(0);
+        let (h, t) = (Ends::of(prefix.as_bytes()), Ends::of(suffix.as_bytes()));
+        Prefilter {
+            min_len: prefix.len() + suffix.len(),
+            head: h.head & head_mask,
+            head_mask,
+            tail: t.tail & tail_mask,
+            tail_mask,
+        }
+    }
+
+    fn admits(&self, e: &Ends) -> bool {
+        (e.len >= self.min_len)
+            & (e.head & self.head_mask == self.head)
+            & (e.tail & self.tail_mask == self.tail)
+    }
 }
 
 /// The index of `set` in `sets`, added if it is new.
@@ -179,8 +333,9 @@ impl CompiledCors {
                 expose_headers: (!r.expose_headers.is_empty()).then(|| r.expose_headers.join(", ")),
                 max_age: r.max_age_seconds.map(|s| s.to_string()),
             })
-            .collect();
+            .collect::<Vec<_>>();
         CompiledCors {
+            index: RuleIndex::new(&rules, &origin_sets, header_sets.len()),
             rules,
             header_sets,
             origin_sets,
@@ -247,6 +402,24 @@ mod tests {
                 "{pattern} vs {origin}"
             );
         }
+    }
+
+    /// The prefilter never refuses an origin the pattern matches (it is a necessary condition), across
+    /// prefixes and suffixes shorter and longer than its eight-byte words.
+    #[test]
+    fn prefilter_admits_every_match() {
+        use proptest::prelude::*;
+        proptest!(|(prefix in "[ab:/.]{0,11}", suffix in "[ab:/.]{0,11}", s in "[ab:/.]{0,24}",
+                    middle in "[ab]{0,3}")| {
+            let pre = Prefilter::new(&prefix, &suffix);
+            let glob = Glob::new(&format!("{prefix}*{suffix}"), false);
+            // A value built to match, and an arbitrary one.
+            let built = format!("{prefix}{middle}{suffix}");
+            prop_assert!(glob.matches(&built) && pre.admits(&Ends::of(built.as_bytes())), "{built}");
+            if glob.matches(&s) {
+                prop_assert!(pre.admits(&Ends::of(s.as_bytes())), "{s}");
+            }
+        });
     }
 
     /// R69: header globs are case-insensitive, one `*` anywhere.

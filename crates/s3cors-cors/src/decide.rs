@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::compile::{CompiledCors, method_bit};
+use crate::compile::{Candidates, CompiledCors, method_bit};
 
 /// The exact `Vary` value of every CORS answer (R53).
 pub const VARY: &str = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
@@ -88,8 +88,10 @@ impl Memo {
 /// Finds the first rule that matches origin, method and every requested header (R68) and returns its
 /// headers. `origin` must be non-empty; `method` is the ACRM or the request method.
 ///
-/// Rules sharing an `AllowedOrigin` or `AllowedHeader` list share one check of it, and the requested
-/// names are lower-cased once, so that each header pattern is a plain comparison (R69).
+/// The index of the compiled configuration names the rules that can allow the origin and the method;
+/// of those, in order, the first that the origin and the requested headers pass wins. Rules sharing a list share one
+/// check of it, and the requested names are lower-cased once, so that each header pattern is a plain
+/// comparison (R69).
 pub fn evaluate<'a>(
     cors: &'a CompiledCors,
     origin: &'a str,
@@ -136,22 +138,45 @@ pub fn evaluate<'a>(
         Vec::new()
     };
     let names: &[&str] = if overflow { &spilled } else { &stack[..count] };
-    let (mut origins_memo, mut headers_memo) = (Memo([0; MEMO_SETS]), Memo([0; MEMO_SETS]));
-    for (i, rule) in cors.rules.iter().enumerate() {
-        if rule.methods & bit == 0
-            || !origins_memo.pass(rule.origin_set, || {
-                cors.origin_sets[rule.origin_set]
-                    .iter()
-                    .any(|o| o.matches(origin))
-            })
-            || !headers_memo.pass(rule.header_set, || {
-                let globs = &cors.header_sets[rule.header_set];
-                // Patterns and names are both lower case here.
-                names.iter().all(|n| globs.iter().any(|h| h.matches(n)))
-            })
-        {
-            continue;
+    // Patterns and names are both lower case here.
+    let headers_pass = |set: usize| {
+        let globs = &cors.header_sets[set];
+        names.iter().all(|n| globs.iter().any(|h| h.matches(n)))
+    };
+    let matched = match &cors.index {
+        // The rules that can allow this origin and method, in order. The first one listing a
+        // pattern with `*` has all such patterns matched at once; a header list that fails drops
+        // every rule sharing it.
+        Some(index) => {
+            let Candidates { listed, mut possible } = index.candidates(origin, bit);
+            let mut wild_matched = false;
+            loop {
+                let i = possible.trailing_zeros() as usize;
+                let Some(rule) = cors.rules.get(i) else { break None };
+                if listed & (1 << i) == 0 && !wild_matched {
+                    possible = listed | index.wild_matches(origin, possible & !listed);
+                    wild_matched = true;
+                } else if headers_pass(rule.header_set) {
+                    break Some(i);
+                } else {
+                    possible &= !(index.header_set_rules[rule.header_set] | (1 << i));
+                }
+            }
         }
+        None => {
+            let (mut origins, mut headers) = (Memo([0; MEMO_SETS]), Memo([0; MEMO_SETS]));
+            cors.rules.iter().position(|rule| {
+                rule.methods & bit != 0
+                    && origins.pass(rule.origin_set, || {
+                        cors.origin_sets[rule.origin_set]
+                            .iter()
+                            .any(|o| o.matches(origin))
+                    })
+                    && headers.pass(rule.header_set, || headers_pass(rule.header_set))
+            })
+        }
+    };
+    if let Some((i, rule)) = matched.and_then(|i| Some((i, cors.rules.get(i)?))) {
         let allow_headers = (!names.is_empty()).then(|| {
             let mut s = String::with_capacity(names.iter().map(|n| n.len() + 2).sum());
             for n in names {

@@ -80,6 +80,23 @@ proptest! {
         prop_assert_eq!(got, naive_first_match(&config, &origin, &method, &acrh));
     }
 
+    /// Up to and past the 128 rules the compiled index covers (beyond it the rules are visited in
+    /// turn): a few distinct rules repeated, so that later ones are reached and shadowed.
+    #[test]
+    fn compiled_matcher_agrees_with_the_naive_reference_on_many_rules(
+        pool in proptest::collection::vec(rule(), 1..8),
+        picks in proptest::collection::vec(any::<prop::sample::Index>(), 90..140),
+        origin in "[ab.:/]{1,5}",
+        method in method(),
+        acrh in "([aAbB-]{1,3}, ?){0,3}",
+    ) {
+        let rules = picks.iter().map(|p| p.get(&pool).clone()).collect();
+        let config = CorsConfiguration { rules };
+        let compiled = CompiledCors::compile(&config);
+        let got = evaluate(&compiled, &origin, &method, Some(&acrh)).ok().map(|h| h.rule);
+        prop_assert_eq!(got, naive_first_match(&config, &origin, &method, &acrh));
+    }
+
     #[test]
     fn deciding_never_panics(
         rules in proptest::collection::vec(rule(), 0..4),
