@@ -23,7 +23,7 @@ use s3cors_store::Store;
 
 use crate::body::Checksum;
 use crate::names::{X_AMZ_ID_2, X_AMZ_REQUEST_ID};
-use crate::response;
+use crate::response::{self, RequestIds};
 use crate::service::{Ctx, blocking, no_content};
 
 /// The largest CORS document S3 accepts (R16).
@@ -61,10 +61,58 @@ pub struct RuleValues {
     /// The CORS headers in emission order (those of
     /// [`CorsHeaders::pairs`](s3cors_cors::CorsHeaders::pairs), R47–R53).
     cors: Vec<(HeaderName, Fill)>,
-    /// The headers of a preflight this rule allows: `Content-Length`, the CORS headers, then the ids
-    /// and `Server` of [`RequestIds::stamp`](crate::response::RequestIds::stamp), with empty values
-    /// where the request's own go. Answering one clones this and fills those in.
-    preflight: HeaderMap,
+    /// The headers of a preflight this rule allows, without and with `Access-Control-Allow-Headers`:
+    /// `Content-Length`, the CORS headers, then the ids and `Server` of
+    /// [`RequestIds::stamp`](crate::response::RequestIds::stamp), with empty values where the
+    /// request's own go. Answering one clones a template and fills those in where they lie.
+    preflight: [Template; 2],
+}
+
+/// A preflight's headers, and where in them the request's values go.
+#[derive(Debug)]
+struct Template {
+    headers: HeaderMap,
+    /// The echoed origin's position, when the rule echoes it (R47).
+    origin: Option<usize>,
+    /// The requested headers' position (R50).
+    requested: Option<usize>,
+    /// The positions of `x-amz-request-id` and `x-amz-id-2`.
+    ids: (usize, usize),
+}
+
+impl Template {
+    fn new(cors: &[(HeaderName, Fill)], with_requested: bool) -> Template {
+        let empty = HeaderValue::from_static("");
+        let mut t = Template {
+            headers: HeaderMap::with_capacity(12),
+            origin: None,
+            requested: None,
+            ids: (0, 0),
+        };
+        let push = |t: &mut Template, name: &HeaderName, value: HeaderValue| {
+            t.headers.insert(name.clone(), value);
+            t.headers.len() - 1
+        };
+        push(&mut t, &CONTENT_LENGTH, HeaderValue::from_static("0"));
+        for (name, f) in cors {
+            match f {
+                Fill::Fixed(v) => {
+                    push(&mut t, name, v.clone());
+                }
+                Fill::Origin => t.origin = Some(push(&mut t, name, empty.clone())),
+                Fill::RequestHeaders if with_requested => {
+                    t.requested = Some(push(&mut t, name, empty.clone()));
+                }
+                Fill::RequestHeaders => {}
+            }
+        }
+        t.ids = (
+            push(&mut t, &X_AMZ_REQUEST_ID, empty.clone()),
+            push(&mut t, &X_AMZ_ID_2, empty),
+        );
+        push(&mut t, &SERVER, HeaderValue::from_static("AmazonS3"));
+        t
+    }
 }
 
 impl CorsEntry {
@@ -112,19 +160,7 @@ impl RuleValues {
         .into_iter()
         .filter_map(|(name, fill)| Some((name, fill?)))
         .collect();
-        let fill = HeaderValue::from_static("");
-        let mut preflight = HeaderMap::with_capacity(12);
-        preflight.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-        for (name, f) in &cors {
-            let v = match f {
-                Fill::Fixed(v) => v.clone(),
-                Fill::Origin | Fill::RequestHeaders => fill.clone(),
-            };
-            preflight.insert(name.clone(), v);
-        }
-        preflight.insert(X_AMZ_REQUEST_ID.clone(), fill.clone());
-        preflight.insert(X_AMZ_ID_2.clone(), fill);
-        preflight.insert(SERVER, HeaderValue::from_static("AmazonS3"));
+        let preflight = [Template::new(&cors, false), Template::new(&cors, true)];
         RuleValues { cors, preflight }
     }
 
@@ -146,22 +182,33 @@ impl RuleValues {
         out
     }
 
-    /// The headers of a preflight this rule allowed (`cors`), before the ids are stamped: one copy of
-    /// the template with the echoed origin and the requested headers filled in.
-    pub fn preflight(&self, cors: CorsHeaders<'_>, origin: Option<&HeaderValue>) -> HeaderMap {
-        let mut h = self.preflight.clone();
-        if cors.allow_origin != "*"
-            && let Some(o) = origin
-        {
-            h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
-        }
-        match requested_value(cors) {
-            Some(v) => {
-                h.insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
-            }
-            // Removing moves the last header (`Server`) into its place; the CORS headers keep their order.
-            None => {
-                h.remove(ACCESS_CONTROL_ALLOW_HEADERS);
+    /// The headers of a preflight this rule allowed (`cors`), ids and `Server` included: one copy of
+    /// the template with the echoed origin, the requested headers and the ids written where they lie.
+    pub fn preflight(
+        &self,
+        cors: CorsHeaders<'_>,
+        origin: Option<&HeaderValue>,
+        ids: &RequestIds,
+    ) -> HeaderMap {
+        let echo = cors.allow_origin != "*";
+        let mut requested = requested_value(cors);
+        let t = &self.preflight[usize::from(requested.is_some())];
+        let (mut request_id, mut host_id) = ids.values();
+        let mut h = t.headers.clone();
+        for (i, (_, v)) in h.iter_mut().enumerate() {
+            let fill = if Some(i) == t.origin && echo {
+                origin.cloned()
+            } else if Some(i) == t.requested {
+                requested.take()
+            } else if i == t.ids.0 {
+                request_id.take()
+            } else if i == t.ids.1 {
+                host_id.take()
+            } else {
+                None
+            };
+            if let Some(fill) = fill {
+                *v = fill;
             }
         }
         h
@@ -303,7 +350,7 @@ mod tests {
     }
 
     /// The prebuilt headers of both paths are exactly the engine's (R47–R53), in its order; a preflight
-    /// adds `Content-Length` first, and the ids and `Server`.
+    /// adds `Content-Length` first, and the request's ids and `Server` last.
     #[test]
     fn prebuilt_headers_are_the_engines() {
         let origin = HeaderValue::from_static("https://app.example");
@@ -336,7 +383,8 @@ mod tests {
             let actual = names_and_values(actual.iter().flatten().map(|(n, v)| (n, v)));
             assert_eq!(actual, expected, "{r:?} {acrh:?}");
 
-            let pre = values.preflight(cors.clone(), Some(&origin));
+            let ids = RequestIds::new();
+            let pre = values.preflight(cors.clone(), Some(&origin), &ids);
             let pre = names_and_values(pre.iter());
             assert_eq!(pre.first(), Some(&("content-length".to_owned(), "0".to_owned())));
             let (mut cors_part, mut rest) = (Vec::new(), Vec::new());
@@ -347,14 +395,12 @@ mod tests {
             let expected: Vec<(&str, &str)> =
                 expected.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             assert_eq!(cors_part, expected, "{r:?} {acrh:?}");
-            // The ids are stamped later; until then their values are empty.
-            rest.sort_unstable();
             assert_eq!(
                 rest,
                 [
+                    ("x-amz-request-id", ids.request_id()),
+                    ("x-amz-id-2", ids.host_id()),
                     ("server", "AmazonS3"),
-                    ("x-amz-id-2", ""),
-                    ("x-amz-request-id", "")
                 ],
                 "{r:?} {acrh:?}"
             );

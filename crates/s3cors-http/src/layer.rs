@@ -103,18 +103,16 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
         "request"
     );
     let mut resp = match decision {
-        Ok(allowed) => {
-            let origin = headers.get(ORIGIN);
-            match entry.as_ref().and_then(|e| e.values.get(allowed.rule)) {
-                Some(rule) => {
-                    let mut resp = Response::new(axum::body::Body::empty());
-                    *resp.headers_mut() = rule.preflight(allowed, origin);
-                    resp
-                }
-                None => response::empty(StatusCode::OK),
+        // The rule's prebuilt headers carry the ids already.
+        Ok(allowed) => match entry.as_ref().and_then(|e| e.values.get(allowed.rule)) {
+            Some(rule) => {
+                let mut resp = Response::new(axum::body::Body::empty());
+                *resp.headers_mut() = rule.preflight(allowed, headers.get(ORIGIN), &ids);
+                resp
             }
-        }
-        Err(e) => response::error(&preflight_error(&e), &ids, false),
+            None => stamped(response::empty(StatusCode::OK), &ids),
+        },
+        Err(e) => stamped(response::error(&preflight_error(&e), &ids, false), &ids),
     };
     if app.config.cors_debug {
         let req = ExplainRequest {
@@ -123,8 +121,12 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
         };
         add_debug_header(&mut resp, &debug_decision(entry.as_deref(), exists, &req), false);
     }
-    ids.stamp(&mut resp);
     Some(resp)
+}
+
+fn stamped(mut resp: Response, ids: &RequestIds) -> Response {
+    ids.stamp(&mut resp);
+    resp
 }
 
 fn preflight_error(e: &PreflightError) -> S3Error {

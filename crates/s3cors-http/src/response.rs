@@ -65,13 +65,22 @@ impl RequestIds {
         std::str::from_utf8(&self.host_id).unwrap_or_default()
     }
 
-    /// Adds both ids to a response.
+    /// The values of `x-amz-request-id` and `x-amz-id-2` (always valid: hex and base64 digits).
+    pub fn values(&self) -> (Option<HeaderValue>, Option<HeaderValue>) {
+        (
+            HeaderValue::from_bytes(&self.request_id).ok(),
+            HeaderValue::from_bytes(&self.host_id).ok(),
+        )
+    }
+
+    /// Adds both ids and `Server: AmazonS3` to a response.
     pub fn stamp(&self, resp: &mut Response) {
         let h = resp.headers_mut();
-        if let Ok(v) = HeaderValue::from_bytes(&self.request_id) {
+        let (request_id, host_id) = self.values();
+        if let Some(v) = request_id {
             h.insert(X_AMZ_REQUEST_ID.clone(), v);
         }
-        if let Ok(v) = HeaderValue::from_bytes(&self.host_id) {
+        if let Some(v) = host_id {
             h.insert(X_AMZ_ID_2.clone(), v);
         }
         h.insert(SERVER, HeaderValue::from_static("AmazonS3"));
