@@ -3,26 +3,25 @@
 //! wins over every grant (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-auth-workflow-bucket-operation.html>).
 //! Policies are parsed once when stored and kept per bucket, like CORS configurations.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 use s3cors_proto::access::{CannedAcl, Policy, PolicyDecision, action};
 use s3cors_proto::{Op, S3Error, S3ErrorCode};
-use s3cors_store::Store;
+use s3cors_store::{NameMap, Store};
 
 use crate::auth::Caller;
 
 /// Parsed bucket policies by bucket.
 #[derive(Debug, Default)]
 pub struct PolicyCache {
-    map: RwLock<HashMap<String, Arc<Policy>>>,
+    map: RwLock<NameMap<String, Arc<Policy>>>,
 }
 
 impl PolicyCache {
     /// Loads every stored policy.
     pub fn load(store: &Store) -> Result<PolicyCache, s3cors_store::StoreError> {
-        let mut map = HashMap::new();
+        let mut map = NameMap::default();
         for (bucket, text) in store.all_policies()? {
             match Policy::parse(text.as_bytes(), &bucket) {
                 Ok(p) => {

@@ -5,7 +5,6 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketCors.html>,
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketCors.html>.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -19,7 +18,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use parking_lot::{Mutex, RwLock};
 use s3cors_cors::{CompiledCors, CorsConfiguration, CorsHeaders, FixedHeaders, ValidationError};
 use s3cors_proto::{S3Error, S3ErrorCode};
-use s3cors_store::Store;
+use s3cors_store::{NameMap, Store};
 
 use crate::body::Checksum;
 use crate::names::{X_AMZ_ID_2, X_AMZ_REQUEST_ID};
@@ -226,7 +225,7 @@ fn requested_value(cors: CorsHeaders<'_>) -> Option<HeaderValue> {
 /// configuration in force when it arrived (R66) and a change applies to the next request (R80).
 #[derive(Debug, Default)]
 pub struct CorsCache {
-    map: RwLock<HashMap<String, Arc<CorsEntry>>>,
+    map: RwLock<NameMap<String, Arc<CorsEntry>>>,
     /// Serialises store-and-cache updates so that the cache always ends as the store does.
     writes: Mutex<()>,
 }

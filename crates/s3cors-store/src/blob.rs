@@ -4,7 +4,6 @@
 //! before [`BlobWriter::commit`] returns, so a blob that metadata points to is always whole. Blob ids are
 //! random hex: keys never become paths, so no key can reach outside the data directory.
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +12,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use parking_lot::RwLock;
 
+use crate::NameMap;
 use crate::error::{Result, StoreError};
 
 /// Where a blob's bytes can be read from.
@@ -172,13 +172,13 @@ impl Blobs for FileBlobs {
 /// Buffers in memory.
 #[derive(Debug, Default)]
 pub struct MemBlobs {
-    blobs: Arc<RwLock<HashMap<String, Bytes>>>,
+    blobs: Arc<RwLock<NameMap<String, Bytes>>>,
 }
 
 #[derive(Debug)]
 struct MemWriter {
     buf: BytesMut,
-    blobs: Arc<RwLock<HashMap<String, Bytes>>>,
+    blobs: Arc<RwLock<NameMap<String, Bytes>>>,
 }
 
 impl BlobWriter for MemWriter {

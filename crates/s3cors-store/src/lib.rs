@@ -13,6 +13,10 @@ pub mod record;
 mod store;
 
 pub use blob::{BlobReader, BlobWriter};
+
+/// A hash map keyed by names looked up on every request (buckets, blob ids): foldhash, seeded per
+/// process, instead of SipHash.
+pub type NameMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub use error::{Result, StoreError};
 pub use list::{ListParams, Listed, Page};
 pub use record::{

@@ -17,7 +17,6 @@
 //! point leaves either the old or the new object, plus at most an unreferenced blob that
 //! [`Store::open_dir`] sweeps away.
 
-use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
@@ -29,6 +28,7 @@ use s3cors_cors::CorsConfiguration;
 use s3cors_proto::checksum::ChecksumAlgorithm;
 use s3cors_proto::{S3Error, S3ErrorCode};
 
+use crate::NameMap;
 use crate::blob::{BlobReader, BlobWriter, Blobs, FileBlobs, MemBlobs};
 use crate::error::{Result, StoreError};
 use crate::kv::{Batch, Kv, MemKv, SledKv};
@@ -53,7 +53,7 @@ pub struct Store {
     bucket_lock: RwLock<()>,
     /// Every bucket's record, decoded: read on almost every request, written (under `bucket_lock`)
     /// after the key-value store commits.
-    buckets: RwLock<HashMap<String, Arc<BucketRecord>>>,
+    buckets: RwLock<NameMap<String, Arc<BucketRecord>>>,
     /// Serialises read-modify-write of one key, so that the blob an overwrite replaces is known.
     key_locks: Vec<Mutex<()>>,
     /// Whether operations touch the disk (and may block on fsync).
@@ -198,7 +198,7 @@ impl Store {
             kv,
             blobs,
             bucket_lock: RwLock::new(()),
-            buckets: RwLock::new(HashMap::new()),
+            buckets: RwLock::new(NameMap::default()),
             key_locks: (0..KEY_LOCKS).map(|_| Mutex::new(())).collect(),
             durable: false,
         }
