@@ -89,9 +89,9 @@ impl Memo {
 /// headers. `origin` must be non-empty; `method` is the ACRM or the request method.
 ///
 /// The index of the compiled configuration names the rules that can allow the origin and the method;
-/// of those, in order, the first that the origin and the requested headers pass wins. Rules sharing a list share one
-/// check of it, and the requested names are lower-cased once, so that each header pattern is a plain
-/// comparison (R69).
+/// of those, in order, the first that the origin and the requested headers pass wins. Rules sharing
+/// a list share one check of it, and the requested names are lower-cased once, so that each header
+/// pattern is a plain comparison (R69).
 pub fn evaluate<'a>(
     cors: &'a CompiledCors,
     origin: &'a str,
