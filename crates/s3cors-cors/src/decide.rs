@@ -65,7 +65,33 @@ const MAX_STACK_NAMES: usize = 16;
 
 /// The names of an `Access-Control-Request-Headers` value: split on `,`, trimmed, empties dropped (R50).
 fn requested_headers(acrh: &str) -> impl Iterator<Item = &str> + Clone {
-    acrh.split(',').map(str::trim).filter(|h| !h.is_empty())
+    acrh.split(',').map(trim).filter(|h| !h.is_empty())
+}
+
+/// `str::trim`, with the ASCII case (every name a browser sends) done on bytes.
+pub(crate) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|c| !is_ascii_space(*c)).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !is_ascii_space(*c))
+        .map_or(start, |i| i + 1);
+    match s.get(start..end) {
+        // Whitespace beyond ASCII is trimmed too; only a non-ASCII end can be one.
+        Some(t)
+            if t.as_bytes().first().is_none_or(u8::is_ascii)
+                && t.as_bytes().last().is_none_or(u8::is_ascii) =>
+        {
+            t
+        }
+        _ => s.trim(),
+    }
+}
+
+/// The ASCII characters `char::is_whitespace` accepts: tab, line feed, vertical tab, form feed,
+/// carriage return and space.
+fn is_ascii_space(c: u8) -> bool {
+    matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
 /// Whether each of up to [`MEMO_SETS`] lists passes, decided at most once per decision.
@@ -393,4 +419,32 @@ pub fn actual<'a>(
         return None;
     };
     evaluate(cors, origin, request_method.unwrap_or(method), request_headers).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-level trim is `str::trim` exactly, ASCII or not (R50's names are trimmed as S3 does).
+    #[test]
+    fn trim_is_str_trim() {
+        use proptest::prelude::*;
+        for s in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\t\x0b\x0ca\r\n",
+            "\u{a0}a",
+            "a\u{3000}",
+            " \u{85} x \u{2029}",
+            "é ",
+            " é",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+        proptest!(|(s in "[ \\t\\x0b\\x0c\\r\\na,é\\u{a0}\\u{2000}\\u{3000}]{0,12}")| {
+            prop_assert_eq!(trim(&s), s.trim());
+        });
+    }
 }

@@ -87,8 +87,9 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
         (None, true) => BucketCors::NotConfigured,
         (None, false) => BucketCors::NoBucket,
     };
+    let origin = headers.get(ORIGIN);
     let pf = PreflightRequest {
-        origin: header(headers, ORIGIN),
+        origin: origin.and_then(|v| v.to_str().ok()),
         method: header(headers, ACCESS_CONTROL_REQUEST_METHOD),
         headers: header(headers, ACCESS_CONTROL_REQUEST_HEADERS),
         has_key: located.as_ref().is_some_and(|(_, k)| *k),
@@ -107,7 +108,7 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
         Ok(allowed) => match entry.as_ref().and_then(|e| e.values.get(allowed.rule)) {
             Some(rule) => {
                 let mut resp = Response::new(axum::body::Body::empty());
-                *resp.headers_mut() = rule.preflight(allowed, headers.get(ORIGIN), &ids);
+                *resp.headers_mut() = rule.preflight(allowed, origin, &ids);
                 resp
             }
             None => stamped(response::empty(StatusCode::OK), &ids),
@@ -124,6 +125,7 @@ pub fn answer_preflight(app: &App, method: &Method, uri: &Uri, headers: &HeaderM
     Some(resp)
 }
 
+/// `resp` with the request's ids and `Server: AmazonS3`.
 fn stamped(mut resp: Response, ids: &RequestIds) -> Response {
     ids.stamp(&mut resp);
     resp
