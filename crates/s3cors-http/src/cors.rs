@@ -11,8 +11,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
-    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, CONTENT_LENGTH,
-    SERVER, VARY,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, SERVER, VARY,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use parking_lot::{Mutex, RwLock};
@@ -61,9 +60,10 @@ pub struct RuleValues {
     /// [`CorsHeaders::pairs`](s3cors_cors::CorsHeaders::pairs), R47–R53).
     cors: Vec<(HeaderName, Fill)>,
     /// The headers of a preflight this rule allows, without and with `Access-Control-Allow-Headers`:
-    /// `Content-Length`, the CORS headers, then the ids and `Server` of
+    /// the CORS headers, then the ids and `Server` of
     /// [`RequestIds::stamp`](crate::response::RequestIds::stamp), with empty values where the
-    /// request's own go. Answering one clones a template and fills those in where they lie.
+    /// request's own go. Answering one clones a template and fills those in where they lie. hyper
+    /// writes `Content-Length: 0` from the empty body.
     preflight: [Template; 2],
 }
 
@@ -83,7 +83,7 @@ impl Template {
     fn new(cors: &[(HeaderName, Fill)], with_requested: bool) -> Template {
         let empty = HeaderValue::from_static("");
         let mut t = Template {
-            headers: HeaderMap::with_capacity(12),
+            headers: HeaderMap::with_capacity(10),
             origin: None,
             requested: None,
             ids: (0, 0),
@@ -92,7 +92,6 @@ impl Template {
             t.headers.insert(name.clone(), value);
             t.headers.len() - 1
         };
-        push(&mut t, &CONTENT_LENGTH, HeaderValue::from_static("0"));
         for (name, f) in cors {
             match f {
                 Fill::Fixed(v) => {
@@ -349,7 +348,8 @@ mod tests {
     }
 
     /// The prebuilt headers of both paths are exactly the engine's (R47–R53), in its order; a preflight
-    /// adds `Content-Length` first, and the request's ids and `Server` last.
+    /// adds the request's ids and `Server` last (its `Content-Length: 0` is hyper's, checked on the
+    /// wire by the e2e test of R46).
     #[test]
     fn prebuilt_headers_are_the_engines() {
         let origin = HeaderValue::from_static("https://app.example");
@@ -385,9 +385,8 @@ mod tests {
             let ids = RequestIds::new();
             let pre = values.preflight(cors.clone(), Some(&origin), &ids);
             let pre = names_and_values(pre.iter());
-            assert_eq!(pre.first(), Some(&("content-length".to_owned(), "0".to_owned())));
             let (mut cors_part, mut rest) = (Vec::new(), Vec::new());
-            for (n, v) in &pre[1..] {
+            for (n, v) in &pre {
                 let is_cors = n.starts_with("access-control-") || n == "vary";
                 if is_cors { &mut cors_part } else { &mut rest }.push((n.as_str(), v.as_str()));
             }
