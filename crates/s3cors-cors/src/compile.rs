@@ -269,7 +269,7 @@ impl Ends {
 /// the suffix's last eight bytes, compared as masked words. Most non-matching origins fail it
 /// without the pattern's strings being read.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Prefilter {
+struct Prefilter {
     min_len: usize,
     head: u64,
     head_mask: u64,

@@ -64,12 +64,12 @@ const MEMO_SETS: usize = 128;
 const MAX_STACK_NAMES: usize = 16;
 
 /// The names of an `Access-Control-Request-Headers` value: split on `,`, trimmed, empties dropped (R50).
-fn requested_headers(acrh: &str) -> impl Iterator<Item = &str> + Clone {
+pub(crate) fn requested_headers(acrh: &str) -> impl Iterator<Item = &str> + Clone {
     acrh.split(',').map(trim).filter(|h| !h.is_empty())
 }
 
 /// `str::trim`, with the ASCII case (every name a browser sends) done on bytes.
-pub(crate) fn trim(s: &str) -> &str {
+fn trim(s: &str) -> &str {
     let b = s.as_bytes();
     let start = b.iter().position(|c| !is_ascii_space(*c)).unwrap_or(b.len());
     let end = b

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::compile::{CompiledCors, Glob};
-use crate::decide::{BucketCors, PreflightRequest, actual, preflight};
+use crate::decide::{BucketCors, PreflightRequest, actual, preflight, requested_headers};
 use crate::model::CorsConfiguration;
 
 /// The request to explain: the fields of a preflight, where for an actual request `method` is the
@@ -152,14 +152,7 @@ pub fn explain(
 
 fn rule_reports(config: &CorsConfiguration, origin: &str, req: &ExplainRequest<'_>) -> Vec<RuleReport> {
     let method = req.request.method.unwrap_or("GET");
-    let requested: Vec<&str> = req
-        .request
-        .headers
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .collect();
+    let requested: Vec<&str> = requested_headers(req.request.headers.unwrap_or("")).collect();
     config
         .rules
         .iter()
