@@ -61,7 +61,8 @@ if ! podman image exists docker.io/library/rust:1.95-bookworm; then
   stage="$work/rust-stage"
   rm -rf "$stage" && mkdir -p "$stage/toolchain" "$stage/cargo-bin"
   sysroot=$(rustc --print sysroot)
-  cp -a "$sysroot/." "$stage/toolchain/"
+  # Hard links where the filesystem allows: the toolchain is not copied a second time on disk.
+  cp -al "$sysroot/." "$stage/toolchain/" 2>/dev/null || cp -a "$sysroot/." "$stage/toolchain/"
   rm -rf "$stage/toolchain/share/doc"
   for tool in cargo rustc rustdoc; do ln -sf "/usr/local/rustup/toolchains/host/bin/$tool" "$stage/cargo-bin/$tool"; done
   chmod -R a+rX "$stage"
@@ -74,6 +75,7 @@ COPY cargo-bin /usr/local/cargo/bin
 ENV RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CF
   podman build -q --pull=never -t docker.io/library/rust:1.95-bookworm "$stage" >/dev/null
+  rm -rf "$stage"
 fi
 
 step "image from docker/Dockerfile (offline build, crates from the host)"

@@ -5,20 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::presigning::PresigningConfig;
 
-use crate::harness::{Server, code, status};
+use crate::harness::{Server, client_with_secret, code, status};
 use crate::raw::{AUTH, send, sign_head};
-
-fn wrong_secret_client(endpoint: &str) -> aws_sdk_s3::Client {
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("s3cors", "not-the-secret", None, None, "e2e"))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
 
 fn element<'a>(body: &'a str, tag: &str) -> &'a str {
     body.split(&format!("<{tag}>"))
@@ -30,7 +18,7 @@ fn element<'a>(body: &'a str, tag: &str) -> &'a str {
 #[tokio::test]
 async fn a_wrong_secret_is_signature_does_not_match() {
     let server = Server::start();
-    let err = wrong_secret_client(&server.endpoint())
+    let err = client_with_secret(&server.endpoint(), "not-the-secret")
         .list_buckets()
         .send()
         .await
@@ -39,7 +27,7 @@ async fn a_wrong_secret_is_signature_does_not_match() {
         (code(&err), status(&err)),
         ("SignatureDoesNotMatch".to_owned(), 403)
     );
-    let err = wrong_secret_client(&server.endpoint())
+    let err = client_with_secret(&server.endpoint(), "not-the-secret")
         .create_bucket()
         .bucket("nope")
         .send()

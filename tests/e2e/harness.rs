@@ -99,41 +99,111 @@ pub(crate) fn client_for(endpoint: &str, path_style: bool) -> Client {
 
 /// A client signing for `region`.
 pub(crate) fn client_in_region(endpoint: &str, path_style: bool, region: &'static str) -> Client {
+    sdk_client(endpoint, path_style, region, "s3cors-secret")
+}
+
+/// A path-style client signing with `secret` as the secret key of the access key `s3cors`.
+pub(crate) fn client_with_secret(endpoint: &str, secret: &str) -> Client {
+    sdk_client(endpoint, true, "us-east-1", secret)
+}
+
+/// A virtual-hosted-style client: requests go to `BUCKET.localhost:PORT`, which the transport
+/// connects to on 127.0.0.1 (the machine's resolver does not know `*.localhost`).
+pub(crate) fn vhost_client(port: u16) -> Client {
+    sdk_client(
+        &format!("http://localhost:{port}"),
+        false,
+        "us-east-1",
+        "s3cors-secret",
+    )
+}
+
+fn sdk_client(endpoint: &str, path_style: bool, region: &'static str, secret: &str) -> Client {
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("s3cors", "s3cors-secret", None, None, "e2e"))
+        .credentials_provider(Credentials::new("s3cors", secret, None, None, "e2e"))
         .force_path_style(path_style)
+        .http_client(loopback::http_client())
         .build();
     Client::from_conf(conf)
 }
 
-/// A virtual-hosted-style client: requests go to `BUCKET.localhost:PORT`, resolved to 127.0.0.1 here
-/// (the machine's resolver does not know `*.localhost`).
-pub(crate) fn vhost_client(port: u16) -> Client {
-    use aws_smithy_http_client::{Builder, tls};
-    use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns};
+/// The SDK's transport for these tests: hyper's pooled HTTP/1.1 client (what the SDK's default
+/// client is built on) without TLS, since s3cors is reached over plain HTTP on loopback, and with
+/// every host name resolved to 127.0.0.1. Everything above the socket — endpoint resolution,
+/// serialization, signing, checksums, retries — is the SDK's own.
+mod loopback {
+    use std::future::Future;
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
 
-    #[derive(Debug, Clone)]
+    use aws_sdk_s3::config::{RuntimeComponents, SharedHttpClient};
+    use aws_sdk_s3::primitives::SdkBody;
+    use aws_smithy_runtime_api::client::http::{
+        HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector, http_client_fn,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector as HyperConnector;
+    use hyper_util::client::legacy::connect::dns::Name;
+    use hyper_util::rt::TokioExecutor;
+
+    /// Resolves every name to 127.0.0.1; the connector takes the port from the URI.
+    #[derive(Debug, Clone, Copy)]
     struct Loopback;
-    impl ResolveDns for Loopback {
-        fn resolve_dns<'a>(&'a self, _name: &'a str) -> DnsFuture<'a> {
-            DnsFuture::ready(Ok(vec![std::net::IpAddr::from([127, 0, 0, 1])]))
+
+    impl tower_service::Service<Name> for Loopback {
+        type Response = std::iter::Once<SocketAddr>;
+        type Error = std::io::Error;
+        type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _name: Name) -> Self::Future {
+            let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+            Box::pin(std::future::ready(Ok(std::iter::once(addr))))
         }
     }
-    let http = Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-        .build_with_resolver(Loopback);
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(format!("http://localhost:{port}"))
-        .credentials_provider(Credentials::new("s3cors", "s3cors-secret", None, None, "e2e"))
-        .force_path_style(false)
-        .http_client(http)
-        .build();
-    Client::from_conf(conf)
+
+    #[derive(Debug, Clone)]
+    struct Transport(Client<HyperConnector<Loopback>, SdkBody>);
+
+    impl HttpConnector for Transport {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let client = self.0.clone();
+            HttpConnectorFuture::new(async move {
+                let request = request
+                    .try_into_http1x()
+                    .map_err(|e| ConnectorError::other(e.into(), None))?;
+                let response = client
+                    .request(request)
+                    .await
+                    .map_err(|e| ConnectorError::io(e.into()))?;
+                let (parts, body) = response.into_parts();
+                let response = http::Response::from_parts(parts, SdkBody::from_body_1_x(body));
+                response
+                    .try_into()
+                    .map_err(|e: aws_smithy_runtime_api::http::HttpError| {
+                        ConnectorError::other(e.into(), None)
+                    })
+            })
+        }
+    }
+
+    pub(super) fn http_client() -> SharedHttpClient {
+        let mut connector = HyperConnector::new_with_resolver(Loopback);
+        connector.set_nodelay(true);
+        let transport = Transport(Client::builder(TokioExecutor::new()).build(connector));
+        http_client_fn(move |_: &HttpConnectorSettings, _: &RuntimeComponents| {
+            SharedHttpConnector::new(transport.clone())
+        })
+    }
 }
 
 /// The S3 error code of an SDK error.
