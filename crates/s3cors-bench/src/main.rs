@@ -117,13 +117,13 @@ impl Server {
         (sample, instructions)
     }
 
-    /// User + system CPU seconds of the process.
-    fn cpu(&self) -> f64 {
+    /// (user, system) CPU seconds of the process.
+    fn cpu(&self) -> (f64, f64) {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).expect("stat");
         let rest = stat.rsplit_once(") ").map(|(_, r)| r).expect("stat format");
         let f: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: u64 = f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime");
-        ticks as f64 / 100.0
+        let ticks = |i: usize| f[i].parse::<u64>().expect("utime and stime") as f64 / 100.0;
+        (ticks(11), ticks(12))
     }
 
     /// (current, peak) resident set size in KiB.
@@ -331,7 +331,10 @@ fn hundred_rules(match_first: bool) -> String {
 struct Sample {
     ok: f64,
     seconds: f64,
+    /// User + system CPU seconds of the server over the run.
     cpu: f64,
+    /// The user-space part of `cpu`; the rest was spent in the kernel.
+    user: f64,
     bytes: f64,
     p50_us: f64,
     p99_us: f64,
@@ -340,6 +343,11 @@ struct Sample {
 impl Sample {
     fn per_cpu(&self) -> f64 {
         self.ok / self.cpu.max(1e-9)
+    }
+    /// (user, kernel) CPU microseconds per 2xx answer.
+    fn us_per_answer(&self) -> (f64, f64) {
+        let per = |secs: f64| secs * 1e6 / self.ok.max(1.0);
+        (per(self.user), per(self.cpu - self.user))
     }
     fn rps(&self) -> f64 {
         self.ok / self.seconds.max(1e-9)
@@ -400,7 +408,8 @@ impl Bench {
             .arg(&url)
             .output()
             .expect("run wrk (tests/bench/run installs it)");
-        let cpu = server.cpu() - cpu0;
+        let cpu1 = server.cpu();
+        let (user, cpu) = (cpu1.0 - cpu0.0, cpu1.0 + cpu1.1 - cpu0.0 - cpu0.1);
         let text = String::from_utf8_lossy(&out.stdout);
         let line = text
             .lines()
@@ -412,6 +421,7 @@ impl Bench {
             ok,
             seconds: f[1] / 1e6,
             cpu,
+            user,
             bytes: ok * payload as f64,
             p50_us: f[4],
             p99_us: f[5],
@@ -441,6 +451,8 @@ struct Row {
     ceiling_rps: f64,
     p50_us: f64,
     p99_us: f64,
+    /// Median (user, kernel) CPU microseconds per answer: s3cors, then the ceiling.
+    cpu_us: [(f64, f64); 2],
 }
 
 /// Time from spawning `bin` to its first 200 from `/_s3cors/health`, in milliseconds.
@@ -775,6 +787,11 @@ fn main() {
             ceiling_rps: median(base.iter().map(raw).collect()),
             p50_us: median(cand.iter().map(|x| x.p50_us).collect()),
             p99_us: median(cand.iter().map(|x| x.p99_us).collect()),
+            cpu_us: [&cand, &base].map(|runs| {
+                let user = median(runs.iter().map(|x| x.us_per_answer().0).collect());
+                let kernel = median(runs.iter().map(|x| x.us_per_answer().1).collect());
+                (user, kernel)
+            }),
         };
         eprintln!(
             "{}: ratio {:.3} (rounds {:.3}–{:.3})",
@@ -850,6 +867,15 @@ fn main() {
         "| start-up to healthy, median of 15 | {:.1} ms | ≤ 50 ms | | | | | | |",
         median(start.clone())
     );
+    println!();
+    println!("Server CPU per answer, user + kernel (from utime and stime; 10 ms ticks):");
+    println!();
+    println!("| workload | s3cors | ceiling |");
+    println!("|---|---|---|");
+    for r in rows.iter().filter(|r| r.unit != "MB") {
+        let [(su, sk), (cu, ck)] = r.cpu_us;
+        println!("| {} | {su:.1} + {sk:.1} µs | {cu:.1} + {ck:.1} µs |", r.name);
+    }
 
     if let Some(path) = json {
         let doc = serde_json::json!({
@@ -862,6 +888,8 @@ fn main() {
                 "s3cors_per_cpu_second": r.candidate, "ceiling_per_cpu_second": r.ceiling,
                 "s3cors_per_second": r.rps, "ceiling_per_second": r.ceiling_rps,
                 "p50_us": r.p50_us, "p99_us": r.p99_us,
+                "cpu_us_per_answer_user_kernel": { "s3cors": [r.cpu_us[0].0, r.cpu_us[0].1],
+                                                   "ceiling": [r.cpu_us[1].0, r.cpu_us[1].1] },
             })).collect::<Vec<_>>(),
             "rss_kib": { "memory": [mem_rss, mem_peak], "durable": [dur_rss, dur_peak] },
             "startup_ms_median": median(start),

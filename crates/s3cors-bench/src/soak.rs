@@ -155,7 +155,8 @@ pub(crate) fn run(s3cors: &Path, dir: &Path, seconds: u64) -> serde_json::Value 
         samples.push((started.elapsed().as_secs_f64(), server.rss().0));
         std::thread::sleep(Duration::from_secs(5));
     }
-    let cpu = server.cpu() - cpu0;
+    let total = |(user, system): (f64, f64)| user + system;
+    let cpu = total(server.cpu()) - total(cpu0);
     let mut out = String::new();
     use std::io::Read;
     wrk.stdout
