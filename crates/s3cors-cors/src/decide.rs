@@ -202,7 +202,7 @@ pub fn evaluate<'a>(
             })
         }
     };
-    if let Some((i, rule)) = matched.and_then(|i| Some((i, cors.rules.get(i)?))) {
+    if let Some((i, rule)) = matched.and_then(|i| cors.rules.get(i).map(|r| (i, r))) {
         let allow_headers = (!names.is_empty()).then(|| {
             let mut s = String::with_capacity(names.iter().map(|n| n.len() + 2).sum());
             for n in names {

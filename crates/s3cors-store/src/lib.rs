@@ -13,13 +13,13 @@ pub mod record;
 mod store;
 
 pub use blob::{BlobReader, BlobWriter};
-
-/// A hash map keyed by names looked up on every request (buckets, blob ids): foldhash, seeded per
-/// process, instead of SipHash.
-pub type NameMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub use error::{Result, StoreError};
 pub use list::{ListParams, Listed, Page};
 pub use record::{
     BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, StoredChecksum, UploadRecord,
 };
 pub use store::{MIN_PART_SIZE, NewObject, Store, UploadPage, WriteCondition, WrittenBlob};
+
+/// A hash map keyed by names looked up on every request (buckets, blob ids): foldhash, seeded per
+/// process, instead of SipHash.
+pub type NameMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
