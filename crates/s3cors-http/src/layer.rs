@@ -154,21 +154,21 @@ pub async fn respond(app: Arc<App>, mut req: Request) -> Response {
         Some(origin) => decide_actual(&app, &req, origin),
         None => None,
     };
-    let Some(cors) = cors else {
-        return handle(app, req).await;
-    };
     // Only the request log reads it.
-    if let Some(d) = cors.decision
+    if let Some(d) = cors.as_ref().and_then(|c| c.decision)
         && tracing::enabled!(tracing::Level::INFO)
     {
         req.extensions_mut().insert(d);
     }
+    // One call, so that the request's future holds one handler's state, not one per branch.
     let mut resp = handle(app, req).await;
-    for (name, value) in cors.headers.into_iter().flatten().flatten() {
-        resp.headers_mut().insert(name, value);
-    }
-    if let Some(d) = &cors.debug {
-        add_debug_header(&mut resp, d, true);
+    if let Some(cors) = cors {
+        for (name, value) in cors.headers.into_iter().flatten().flatten() {
+            resp.headers_mut().insert(name, value);
+        }
+        if let Some(d) = &cors.debug {
+            add_debug_header(&mut resp, d, true);
+        }
     }
     resp
 }
