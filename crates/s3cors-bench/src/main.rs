@@ -484,9 +484,10 @@ fn main() {
     let mut only: Option<String> = None;
     let mut soak_seconds = None;
     let mut counting = false;
+    let mut control_spin: u64 = 0;
     let mut dumps: Option<PathBuf> = None;
     let usage = "usage: s3cors-bench [--rounds N] [--seconds S] [--json FILE] [--only NAME-PREFIX] \
-                 [--instructions [--dumps DIR]] [--soak SECONDS]";
+                 [--instructions [--dumps DIR]] [--soak SECONDS] [--control-spin NS]";
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -499,6 +500,13 @@ fn main() {
             "--soak" => soak_seconds = args.next().and_then(|v| v.parse().ok()),
             // Instructions per answer under callgrind instead of requests per CPU-second.
             "--instructions" => counting = true,
+            // Calibration: the control server spends NS nanoseconds of user-space CPU per answer.
+            "--control-spin" => {
+                control_spin = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--control-spin NS")
+            }
             // With --instructions: keep each workload's last dump here as WORKLOAD.{s3cors,ceiling}.
             "--dumps" => dumps = args.next().map(PathBuf::from),
             "--help" | "-h" => {
@@ -540,7 +548,7 @@ fn main() {
         }
     };
     let ceiling = launch(&ceiling_bin, &["127.0.0.1:0", "1024"]);
-    let control = launch(&ceiling_bin, &["127.0.0.1:0", "1024"]);
+    let control = launch(&ceiling_bin, &["127.0.0.1:0", "1024", &control_spin.to_string()]);
     let ceiling_large = Server::start(&ceiling_bin, &["127.0.0.1:0", &(64usize << 20).to_string()]);
     let env = [
         "--access-key-id",
