@@ -3,7 +3,7 @@
 use axum::response::Response;
 use http::HeaderMap;
 use s3cors_proto::{Query, S3Error, S3ErrorCode};
-use s3cors_store::ObjectMeta;
+use s3cors_store::{ObjectMeta, ObjectMetaOf};
 
 use crate::response::set_header;
 
@@ -55,20 +55,20 @@ fn content_encoding(sent: &str) -> Option<String> {
 }
 
 /// A `response-*` override when there are any, else the stored value.
-fn override_or<'a>(
+fn override_or<'a, S: AsRef<str>>(
     query: &'a Query,
     overrides: bool,
-    stored: &'a Option<String>,
+    stored: &'a Option<S>,
     param: &str,
 ) -> Option<&'a str> {
     overrides
         .then(|| query.get(param))
         .flatten()
-        .or(stored.as_deref())
+        .or(stored.as_ref().map(AsRef::as_ref))
 }
 
 /// Puts an object's stored headers on a GET/HEAD response, with `response-*` overrides.
-pub(crate) fn apply(resp: &mut Response, meta: &ObjectMeta, query: &Query) {
+pub(crate) fn apply<S: AsRef<str>>(resp: &mut Response, meta: &ObjectMetaOf<S>, query: &Query) {
     use http::header::{
         CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, EXPIRES,
     };
@@ -103,8 +103,8 @@ pub(crate) fn apply(resp: &mut Response, meta: &ObjectMeta, query: &Query) {
     }
     for (k, v) in &meta.user {
         if let (Ok(name), Ok(value)) = (
-            http::HeaderName::try_from(format!("x-amz-meta-{k}")),
-            http::HeaderValue::from_str(&s3cors_proto::rfc2047::encode(v)),
+            http::HeaderName::try_from(format!("x-amz-meta-{}", k.as_ref())),
+            http::HeaderValue::from_str(&s3cors_proto::rfc2047::encode(v.as_ref())),
         ) {
             resp.headers_mut().append(name, value);
         }

@@ -12,7 +12,8 @@ use s3cors_proto::http::{
 use s3cors_proto::xml::XmlWriter;
 use s3cors_proto::{S3Error, S3ErrorCode};
 use s3cors_store::{
-    BlobReader, NewObject, ObjectMeta, ObjectRecord, StoredChecksum, WriteCondition, WrittenBlob,
+    BlobReader, NewObject, ObjectMeta, ObjectRecord, ObjectRecordOf, ObjectView, StoredChecksum,
+    StoredChecksumOf, WriteCondition, WrittenBlob,
 };
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
@@ -76,9 +77,9 @@ pub(crate) fn full_object_checksum(c: &Option<(ChecksumAlgorithm, Vec<u8>)>) -> 
 }
 
 /// `x-amz-checksum-ALGO` and `x-amz-checksum-type`.
-pub(crate) fn checksum_headers(resp: &mut Response, c: &StoredChecksum) {
-    if let Some(a) = ChecksumAlgorithm::from_name(&c.algorithm) {
-        set_header(resp, crate::names::checksum(a), &c.value);
+pub(crate) fn checksum_headers<S: AsRef<str>>(resp: &mut Response, c: &StoredChecksumOf<S>) {
+    if let Some(a) = ChecksumAlgorithm::from_name(c.algorithm.as_ref()) {
+        set_header(resp, crate::names::checksum(a), c.value.as_ref());
         set_header(
             resp,
             &crate::names::X_AMZ_CHECKSUM_TYPE,
@@ -109,7 +110,7 @@ pub(crate) fn write_condition(ctx: &Ctx) -> Result<WriteCondition, S3Error> {
 
 /// The bytes of part `partNumber` of an object: `None` is the whole object (part 1 of an object that
 /// was not uploaded in parts).
-fn part_range(value: &str, rec: &ObjectRecord) -> Result<Option<ByteRange>, S3Error> {
+fn part_range<S>(value: &str, rec: &ObjectRecordOf<S>) -> Result<Option<ByteRange>, S3Error> {
     let n = match value.parse::<usize>() {
         Ok(n) if (1..=10_000).contains(&n) => n,
         _ => {
@@ -160,22 +161,28 @@ fn conditions(ctx: &Ctx, copy_source: bool) -> Conditions<'_> {
     }
 }
 
-fn validators(resp: &mut Response, rec: &ObjectRecord) {
-    set_header(resp, http::header::ETAG, &rec.etag);
+fn validators<S: AsRef<str>>(resp: &mut Response, rec: &ObjectRecordOf<S>) {
+    set_header(resp, http::header::ETAG, rec.etag.as_ref());
     if let Ok(v) = HeaderValue::from_bytes(&s3cors_proto::http::http_date_bytes(rec.modified())) {
         resp.headers_mut().insert(http::header::LAST_MODIFIED, v);
     }
 }
 
-/// GetObject and HeadObject. Nothing here waits: the bytes are read as the body is sent.
+/// GetObject and HeadObject. Nothing here waits: the bytes are read as the body is sent. The record is
+/// read in place, its text borrowed from the store while the response is built.
 pub(crate) fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
-    let rec = ctx.app.store.object(&ctx.bucket, &ctx.key)?;
+    ctx.app
+        .store
+        .read_object(&ctx.bucket, &ctx.key, |rec| get_response(ctx, head, rec))?
+}
+
+fn get_response(ctx: &Ctx, head: bool, rec: &ObjectView<'_>) -> Result<Response, S3Error> {
     let c = conditions(ctx, false);
-    match evaluate_conditions(&c, &rec.etag, rec.modified()) {
+    match evaluate_conditions(&c, rec.etag, rec.modified()) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
             let mut resp = response::empty(StatusCode::NOT_MODIFIED);
-            validators(&mut resp, &rec);
+            validators(&mut resp, rec);
             return Ok(resp);
         }
         Precondition::Failed => {
@@ -191,7 +198,7 @@ pub(crate) fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
                 "Cannot specify both Range header and partNumber query parameter",
             ));
         }
-        Some(n) => part_range(n, &rec)?,
+        Some(n) => part_range(n, rec)?,
         None => parse_range(ctx.header(http::header::RANGE), rec.size)?,
     };
     let (start, len) = match range {
@@ -201,7 +208,7 @@ pub(crate) fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
     let mut resp = if head {
         response::head_with_length(len)
     } else {
-        match ctx.app.store.open_blob(&rec.blob)? {
+        match ctx.app.store.open_blob(rec.blob)? {
             BlobReader::Memory(b) => {
                 let end = usize::try_from(start + len).map_err(|_| S3Error::internal())?;
                 // hyper writes `Content-Length` from the body's exact size.
@@ -225,7 +232,7 @@ pub(crate) fn get(ctx: &Ctx, head: bool) -> Result<Response, S3Error> {
             &format!("bytes {}-{}/{}", r.start, r.end, rec.size),
         );
     }
-    validators(&mut resp, &rec);
+    validators(&mut resp, rec);
     resp.headers_mut()
         .insert(http::header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     meta::apply(&mut resp, &rec.meta, &ctx.query);

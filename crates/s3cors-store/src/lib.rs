@@ -16,7 +16,8 @@ pub use blob::{BlobReader, BlobWriter};
 pub use error::{Result, StoreError};
 pub use list::{ListParams, Listed, Page};
 pub use record::{
-    BucketRecord, CompletedUpload, ObjectMeta, ObjectRecord, PartRecord, StoredChecksum, UploadRecord,
+    BucketRecord, CompletedUpload, ObjectMeta, ObjectMetaOf, ObjectRecord, ObjectRecordOf, ObjectView,
+    PartRecord, StoredChecksum, StoredChecksumOf, UploadRecord,
 };
 pub use store::{MIN_PART_SIZE, NewObject, Store, UploadPage, WriteCondition, WrittenBlob};
 

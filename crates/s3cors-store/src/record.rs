@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
 
@@ -24,8 +24,8 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-/// Decodes a record, checking its version byte.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+/// Decodes a record, checking its version byte. A view ([`ObjectView`]) borrows its text from `bytes`.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T> {
     match bytes.split_first() {
         Some((&FORMAT_VERSION, body)) => {
             postcard::from_bytes(body).map_err(|e| StoreError::Corrupt(format!("undecodable record: {e}")))
@@ -62,46 +62,57 @@ pub struct BucketRecord {
     pub acl: String,
 }
 
-/// Content headers and user metadata stored with an object.
+/// Content headers and user metadata stored with an object, its text owned ([`ObjectMeta`]) or
+/// borrowed from the stored record.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ObjectMeta {
+pub struct ObjectMetaOf<S> {
     /// `Content-Type`
-    pub content_type: Option<String>,
+    pub content_type: Option<S>,
     /// `Content-Encoding`
-    pub content_encoding: Option<String>,
+    pub content_encoding: Option<S>,
     /// `Content-Disposition`
-    pub content_disposition: Option<String>,
+    pub content_disposition: Option<S>,
     /// `Content-Language`
-    pub content_language: Option<String>,
+    pub content_language: Option<S>,
     /// `Cache-Control`
-    pub cache_control: Option<String>,
+    pub cache_control: Option<S>,
     /// `Expires`, as sent.
-    pub expires: Option<String>,
+    pub expires: Option<S>,
     /// `x-amz-meta-*` pairs, names lower case without the prefix, in request order; values decoded as
     /// S3 decodes them (see `s3cors_proto::rfc2047`).
-    pub user: Vec<(String, String)>,
+    pub user: Vec<(S, S)>,
 }
 
-/// An object.
+/// Content headers and user metadata, owned.
+pub type ObjectMeta = ObjectMetaOf<String>;
+
+/// An object, its text owned ([`ObjectRecord`]) or borrowed from the stored bytes ([`ObjectView`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ObjectRecord {
+pub struct ObjectRecordOf<S> {
     /// The blob holding the bytes.
-    pub blob: String,
+    pub blob: S,
     /// Size in bytes.
     pub size: u64,
     /// The quoted ETag.
-    pub etag: String,
+    pub etag: S,
     /// Last-Modified, ms since the epoch.
     pub modified_ms: u64,
     /// Headers and metadata.
-    pub meta: ObjectMeta,
+    pub meta: ObjectMetaOf<S>,
     /// For a multipart object, the size of each part in order; empty otherwise.
     pub part_sizes: Vec<u64>,
     /// The canned ACL.
-    pub acl: String,
+    pub acl: S,
     /// The object's checksum.
-    pub checksum: Option<StoredChecksum>,
+    pub checksum: Option<StoredChecksumOf<S>>,
 }
+
+/// An object record, owned.
+pub type ObjectRecord = ObjectRecordOf<String>;
+
+/// An object record read in place: its text borrowed from the stored bytes, so that reading it
+/// allocates nothing (GetObject and HeadObject).
+pub type ObjectView<'a> = ObjectRecordOf<&'a str>;
 
 /// The leading fields of an [`ObjectRecord`], decoded without the rest (postcard stores fields in
 /// order): what replacing or deleting an object needs to know about the one it replaces.
@@ -118,16 +129,19 @@ pub struct ObjectHead {
 /// A flexible checksum as S3 keeps it: the algorithm (`CRC32`, …), the base64 value (with `-N` for a
 /// composite checksum of N parts) and whether it covers the whole object or is composed of parts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredChecksum {
+pub struct StoredChecksumOf<S> {
     /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
-    pub algorithm: String,
+    pub algorithm: S,
     /// Base64 digest, `-N` suffixed when composite.
-    pub value: String,
+    pub value: S,
     /// `FULL_OBJECT` rather than `COMPOSITE`.
     pub full_object: bool,
 }
 
-impl ObjectRecord {
+/// A stored checksum, owned.
+pub type StoredChecksum = StoredChecksumOf<String>;
+
+impl<S> ObjectRecordOf<S> {
     /// Last-Modified.
     pub fn modified(&self) -> SystemTime {
         from_millis(self.modified_ms)
@@ -219,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn an_object_head_is_the_record_s_leading_fields() {
+    fn an_object_head_and_view_read_the_stored_record() {
         let rec = ObjectRecord {
             blob: "blob-1".into(),
             size: 1 << 40,
@@ -238,7 +252,23 @@ mod tests {
                 full_object: true,
             }),
         };
-        let head: ObjectHead = decode(&encode(&rec)).expect("head");
+        let bytes = encode(&rec);
+        // Read in place, every field is the owned record's, borrowed from the stored bytes.
+        let view: ObjectView<'_> = decode(&bytes).expect("view");
+        assert_eq!(view.blob, rec.blob);
+        assert_eq!(view.etag, rec.etag);
+        assert_eq!((view.size, view.modified_ms), (rec.size, rec.modified_ms));
+        assert_eq!(view.meta.content_type, rec.meta.content_type.as_deref());
+        assert_eq!(view.meta.user, [("k", "v")]);
+        assert_eq!(view.part_sizes, rec.part_sizes);
+        assert_eq!(view.acl, rec.acl);
+        let checksum = view
+            .checksum
+            .as_ref()
+            .map(|c| (c.algorithm, c.value, c.full_object));
+        assert_eq!(checksum, Some(("CRC32", "AAAAAA==", true)));
+        assert!(bytes.as_ptr_range().contains(&view.etag.as_ptr()));
+        let head: ObjectHead = decode(&bytes).expect("head");
         assert_eq!(
             head,
             ObjectHead {

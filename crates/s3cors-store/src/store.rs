@@ -34,8 +34,8 @@ use crate::error::{Result, StoreError};
 use crate::kv::{Batch, Kv, MemKv, SledKv};
 use crate::list::{self, ListParams, Listed, Page};
 use crate::record::{
-    self, BucketRecord, CompletedUpload, ObjectHead, ObjectMeta, ObjectRecord, PartRecord, StoredChecksum,
-    UploadRecord,
+    self, BucketRecord, CompletedUpload, ObjectHead, ObjectMeta, ObjectRecord, ObjectView, PartRecord,
+    StoredChecksum, UploadRecord,
 };
 
 /// The smallest size of a part that is not the last one.
@@ -542,6 +542,29 @@ impl Store {
         }
     }
 
+    /// Calls `read` with the object `bucket/key` read in place, its text borrowed from the stored
+    /// record (no copy of it, no allocation for its strings); errors as [`Store::object`].
+    pub fn read_object<R>(
+        &self,
+        bucket: &str,
+        key: &str,
+        read: impl FnOnce(&ObjectView<'_>) -> R,
+    ) -> Result<R> {
+        let mut read = Some(read);
+        let mut out = None;
+        self.kv.read(&object_key(bucket, key), &mut |bytes| {
+            out = Some(record::decode::<ObjectView<'_>>(bytes).map(|view| read.take().map(|f| f(&view))));
+        })?;
+        match out {
+            Some(Ok(Some(r))) => Ok(r),
+            Some(Err(e)) => Err(e),
+            Some(Ok(None)) | None => {
+                self.bucket(bucket)?;
+                Err(StoreError::NoSuchKey(key.to_owned()))
+            }
+        }
+    }
+
     /// Makes a committed blob the object `bucket/key`, durably, replacing any earlier object, when
     /// `cond` holds for the object it replaces (otherwise the blob is discarded).
     pub fn put_object(
@@ -616,7 +639,7 @@ impl Store {
             &object_base(bucket),
             params,
             |k| String::from_utf8(k.to_vec()).ok(),
-            record::decode,
+            |v| record::decode(v),
         )
     }
 
@@ -921,7 +944,7 @@ impl Store {
             &upload_base(bucket),
             &p,
             |k| String::from_utf8(k.to_vec()).ok(),
-            record::decode::<UploadRecord>,
+            |v| record::decode::<UploadRecord>(v),
         )?;
         let items = page
             .items

@@ -95,6 +95,13 @@ fn objects_overwrite_and_delete(store: &Store) {
     let rec = store.object("b", "../../etc/passwd").expect("object");
     assert_eq!(rec.size, 14);
     assert_eq!(rec.etag, s3cors_proto::etag_of(&Md5::digest(b"second, longer")));
+    // Read in place, the record is the one `object` decodes.
+    let (blob, size, etag) = store
+        .read_object("b", "../../etc/passwd", |v| {
+            (v.blob.to_owned(), v.size, v.etag.to_owned())
+        })
+        .expect("read in place");
+    assert_eq!((blob, size, etag), (rec.blob, rec.size, rec.etag));
     store.delete_object("b", "../../etc/passwd").expect("delete");
     store
         .delete_object("b", "../../etc/passwd")
@@ -105,6 +112,14 @@ fn objects_overwrite_and_delete(store: &Store) {
     ));
     assert!(matches!(
         store.object("nope", "k"),
+        Err(StoreError::NoSuchBucket(_))
+    ));
+    assert!(matches!(
+        store.read_object("b", "../../etc/passwd", |_| ()),
+        Err(StoreError::NoSuchKey(_))
+    ));
+    assert!(matches!(
+        store.read_object("nope", "k", |_| ()),
         Err(StoreError::NoSuchBucket(_))
     ));
     let blob = write(store, b"x");
