@@ -160,6 +160,32 @@ def test_credentials_region_domain_memory_and_logs_from_the_environment(tmp_path
     assert any(l.get("op") == "Preflight" and l.get("cors") == "denied" for l in requests_logged)
 
 
+def counter(text, name):
+    return int(re.search(rf"^{name} (\d+)$", text, re.M).group(1))
+
+
+def test_byte_counters_count_the_bodies_sent_and_received():
+    """s3cors_response_bytes_total counts body bytes as they go on the wire: a GET from the memory
+    store (whose length hyper writes from the body) counts its object, a HEAD nothing."""
+    srv = EnvServer({"S3CORS_MEMORY": "true", "S3CORS_BUCKETS": "metered"})
+    try:
+        s3 = srv.client()
+        s3.put_object(Bucket="metered", Key="k", Body=b"x" * 1000)
+        first = requests.get(f"{srv.endpoint}/_s3cors/metrics")
+        assert counter(first.text, "s3cors_request_bytes_total") >= 1000
+        assert s3.get_object(Bucket="metered", Key="k")["Body"].read() == b"x" * 1000
+        second = requests.get(f"{srv.endpoint}/_s3cors/metrics")
+        sent = counter(second.text, "s3cors_response_bytes_total") - counter(first.text, "s3cors_response_bytes_total")
+        # The object, and the first metrics document itself.
+        assert sent == 1000 + len(first.content)
+        assert s3.head_object(Bucket="metered", Key="k")["ContentLength"] == 1000
+        third = requests.get(f"{srv.endpoint}/_s3cors/metrics")
+        sent = counter(third.text, "s3cors_response_bytes_total") - counter(second.text, "s3cors_response_bytes_total")
+        assert sent == len(second.content)
+    finally:
+        assert srv.stop() == 0
+
+
 def test_sigterm_drains_in_flight_requests_within_the_shutdown_timeout(tmp_path):
     """A request still sending its body when SIGTERM arrives holds the server at most
     S3CORS_SHUTDOWN_TIMEOUT seconds; the server then exits 0."""

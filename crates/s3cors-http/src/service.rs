@@ -82,7 +82,7 @@ pub(crate) async fn handle(app: Arc<App>, req: Request) -> Response {
         ..Logged::default()
     });
     let cors = req.extensions().get::<crate::layer::CorsDecision>().map(|d| d.0);
-    let bytes_in = content_length(req.headers());
+    let bytes_in = body_length(req.body(), req.headers());
     let (op, mut resp) = match dispatch(app.clone(), req, logged.as_mut()).await {
         Ok((op, resp)) => (op, resp),
         Err((op, e)) => (op, response::error(&e, &ids, head)),
@@ -90,8 +90,13 @@ pub(crate) async fn handle(app: Arc<App>, req: Request) -> Response {
     ids.stamp(&mut resp);
     let (status, elapsed) = (resp.status().as_u16(), started.elapsed());
     let name = op.map(Op::name).unwrap_or("-");
-    app.metrics
-        .request(name, status, elapsed, bytes_in, content_length(resp.headers()));
+    app.metrics.request(
+        name,
+        status,
+        elapsed,
+        bytes_in,
+        body_length(resp.body(), resp.headers()),
+    );
     if let Some(logged) = logged {
         tracing::info!(
             request_id = ids.request_id(),
@@ -109,11 +114,16 @@ pub(crate) async fn handle(app: Arc<App>, req: Request) -> Response {
     resp
 }
 
-fn content_length(headers: &HeaderMap) -> u64 {
-    headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse().ok())
-        .unwrap_or(0)
+/// The bytes of a body, for the byte counters: its exact size when known (a buffer, a body of known
+/// length, none for HEAD), else its `Content-Length` (a streamed file), else 0.
+fn body_length(body: &Body, headers: &HeaderMap) -> u64 {
+    use http_body::Body as _;
+    body.size_hint().exact().unwrap_or_else(|| {
+        headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .unwrap_or(0)
+    })
 }
 
 /// The storage classes S3 accepts in `x-amz-storage-class` (every object here is stored alike).
