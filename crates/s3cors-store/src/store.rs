@@ -543,7 +543,9 @@ impl Store {
     }
 
     /// Calls `read` with the object `bucket/key` read in place, its text borrowed from the stored
-    /// record (no copy of it, no allocation for its strings); errors as [`Store::object`].
+    /// record (no copy of it, no allocation for its strings); errors as [`Store::object`]. `read` runs
+    /// while the record is borrowed (in the memory store, under its map's read lock), so it must not
+    /// read or write metadata itself; opening the blob is fine.
     pub fn read_object<R>(
         &self,
         bucket: &str,
@@ -553,12 +555,13 @@ impl Store {
         let mut read = Some(read);
         let mut out = None;
         self.kv.read(&object_key(bucket, key), &mut |bytes| {
-            out = Some(record::decode::<ObjectView<'_>>(bytes).map(|view| read.take().map(|f| f(&view))));
+            if let Some(read) = read.take() {
+                out = Some(record::decode::<ObjectView<'_>>(bytes).map(|view| read(&view)));
+            }
         })?;
         match out {
-            Some(Ok(Some(r))) => Ok(r),
-            Some(Err(e)) => Err(e),
-            Some(Ok(None)) | None => {
+            Some(result) => result,
+            None => {
                 self.bucket(bucket)?;
                 Err(StoreError::NoSuchKey(key.to_owned()))
             }
