@@ -12,12 +12,13 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::HeaderMap;
 use http_body_util::BodyExt;
-use md5::{Digest, Md5};
+use md5::Digest as _;
+use md5::Md5;
 use s3cors_proto::checksum::{ChecksumAlgorithm, Hasher, Integrity};
 use s3cors_proto::chunked::{ChunkEvent, ChunkedDecoder};
 use s3cors_proto::sigv4;
 use s3cors_proto::{S3Error, S3ErrorCode};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 use crate::auth::ChunkSigning;
 use crate::names::header;
