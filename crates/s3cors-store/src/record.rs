@@ -111,7 +111,7 @@ pub struct ObjectRecordOf<S> {
 pub type ObjectRecord = ObjectRecordOf<String>;
 
 /// An object record read in place: its text borrowed from the stored bytes, so that reading it
-/// allocates nothing (GetObject and HeadObject).
+/// allocates nothing for its strings (GetObject and HeadObject).
 pub type ObjectView<'a> = ObjectRecordOf<&'a str>;
 
 /// The leading fields of an [`ObjectRecord`], decoded without the rest (postcard stores fields in
