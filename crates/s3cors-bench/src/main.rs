@@ -141,6 +141,16 @@ impl Server {
     }
 }
 
+/// The run's scratch directory (data directories, the `wrk` script), removed when the run ends,
+/// also when it ends in a panic (a closed stdout, a failed request).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = Command::new("kill")
@@ -525,12 +535,13 @@ fn main() {
     let ceiling_bin = bin_dir.join("ceiling");
     let dir = std::env::temp_dir().join(format!("s3cors-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    // Declared before the servers, so dropped after them.
+    let _scratch = Scratch(dir.clone());
     if let Some(seconds) = soak_seconds {
         let doc = soak::run(&s3cors, &dir, seconds);
         if let Some(path) = json {
             std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write json");
         }
-        let _ = std::fs::remove_dir_all(&dir);
         return;
     }
 
@@ -828,8 +839,6 @@ fn main() {
             });
             std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write json");
         }
-        drop((memory, durable, ceiling, control, ceiling_large));
-        let _ = std::fs::remove_dir_all(&dir);
         return;
     }
     let (mem_rss, mem_peak) = memory.rss();
@@ -904,6 +913,4 @@ fn main() {
         });
         std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write json");
     }
-    drop((memory, durable, ceiling, control, ceiling_large));
-    let _ = std::fs::remove_dir_all(&dir);
 }
