@@ -535,11 +535,14 @@ impl Store {
     pub fn object(&self, bucket: &str, key: &str) -> Result<ObjectRecord> {
         match self.get(&object_key(bucket, key))? {
             Some(rec) => Ok(rec),
-            None => {
-                self.bucket(bucket)?;
-                Err(StoreError::NoSuchKey(key.to_owned()))
-            }
+            None => self.absent_object(bucket, key),
         }
+    }
+
+    /// The error for an object that is not there: its bucket's, if the bucket is missing too.
+    fn absent_object<T>(&self, bucket: &str, key: &str) -> Result<T> {
+        self.bucket(bucket)?;
+        Err(StoreError::NoSuchKey(key.to_owned()))
     }
 
     /// Calls `read` with the object `bucket/key` read in place, its text borrowed from the stored
@@ -561,10 +564,7 @@ impl Store {
         })?;
         match out {
             Some(result) => result,
-            None => {
-                self.bucket(bucket)?;
-                Err(StoreError::NoSuchKey(key.to_owned()))
-            }
+            None => self.absent_object(bucket, key),
         }
     }
 
