@@ -83,13 +83,12 @@ pub fn parse_authorization(header: &str) -> Result<SignatureClaim<'_>, S3Error> 
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
-    // Split by hand: the header is short, and `str::split` searches each piece with `memchr`.
+    // Each part is `name=value`: the short name is found by a byte search for `=`, and the end of
+    // the long value (a 64-digit signature, a scope, a list of headers) by `memchr` for `,`.
+    let bytes = rest.as_bytes();
     let mut start = 0;
     while start <= rest.len() {
-        let end = rest.as_bytes()[start..]
-            .iter()
-            .position(|&b| b == b',')
-            .map_or(rest.len(), |p| start + p);
+        let end = memchr::memchr(b',', &bytes[start..]).map_or(rest.len(), |p| start + p);
         let part = rest[start..end].trim();
         start = end + 1;
         let (k, v) = match part.as_bytes().iter().position(|&b| b == b'=') {
