@@ -631,6 +631,23 @@ def test_idle_keep_alive_connection_is_closed(srv):
         s.close()
 
 
+def test_keep_alive_connection_with_requests_inside_the_header_timeout_stays_open(srv):
+    # Each wait for a header section is shorter than the timeout (2 s); together they are longer,
+    # so a deadline left over from an earlier request must not close the connection.
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=15)
+    try:
+        started = time.monotonic()
+        for _ in range(6):
+            s.sendall(b"GET /_s3cors/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+            time.sleep(0.8)
+        assert time.monotonic() - started > 4
+        s.sendall(b"GET /_s3cors/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        s.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # Keys shaped like paths are keys: stored and returned as given, never touching other files.
 
