@@ -183,7 +183,11 @@ mod tests {
                 let expected = base64::engine::general_purpose::STANDARD.encode(raw);
                 assert_eq!(ids.host_id(), expected, "seed {seed:#x}, n {n}");
                 assert_eq!(ids.request_id().len(), 16);
-                assert!(ids.request_id().bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
+                assert!(
+                    ids.request_id()
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase())
+                );
             }
         }
     }
