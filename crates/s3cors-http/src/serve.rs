@@ -153,7 +153,7 @@ pub async fn serve(
 /// (a new sleep, dropped once the header section is in). Each of those sleeps shares the connection's
 /// one tokio timer, left armed for an earlier request's deadline and moved on to the current one only
 /// when it fires: a request costs no timer registration, no cancellation and no clock read beyond
-/// hyper's own, where a tokio sleep per request cost about 700 instructions of a preflight's 19,000.
+/// hyper's own, about 300 instructions fewer than a tokio sleep of its own (a preflight costs 19,000).
 #[derive(Debug, Default)]
 struct HeaderTimer {
     sleep: Arc<parking_lot::Mutex<Option<Pin<Box<Sleep>>>>>,
