@@ -637,10 +637,10 @@ def test_keep_alive_connection_with_requests_inside_the_header_timeout_stays_ope
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=15)
     try:
         started = time.monotonic()
-        for _ in range(6):
+        for _ in range(9):
             s.sendall(b"GET /_s3cors/health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert s.recv(65536).startswith(b"HTTP/1.1 200")
-            time.sleep(0.8)
+            time.sleep(0.5)
         assert time.monotonic() - started > 4
         s.sendall(b"GET /_s3cors/health HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(65536).startswith(b"HTTP/1.1 200")

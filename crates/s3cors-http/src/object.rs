@@ -152,11 +152,30 @@ fn conditions(ctx: &Ctx, copy_source: bool) -> Conditions<'_> {
             if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
         }
     } else {
+        // One pass over the request's few headers, in place of four lookups that each hash a name
+        // (these are standard names, compared as enum values). The first of repeated fields counts,
+        // as with a lookup: `found[i]` is set once, to the value if it is visible ASCII.
+        let mut found: [Option<Option<&str>>; 4] = [None; 4];
+        for (name, value) in &ctx.headers {
+            let i = if name == IF_MATCH {
+                0
+            } else if name == IF_NONE_MATCH {
+                1
+            } else if name == IF_MODIFIED_SINCE {
+                2
+            } else if name == IF_UNMODIFIED_SINCE {
+                3
+            } else {
+                continue;
+            };
+            found[i].get_or_insert(value.to_str().ok());
+        }
+        let [if_match, if_none_match, if_modified_since, if_unmodified_since] = found.map(Option::flatten);
         Conditions {
-            if_match: ctx.header(IF_MATCH),
-            if_none_match: ctx.header(IF_NONE_MATCH),
-            if_modified_since: ctx.header(IF_MODIFIED_SINCE),
-            if_unmodified_since: ctx.header(IF_UNMODIFIED_SINCE),
+            if_match,
+            if_none_match,
+            if_modified_since,
+            if_unmodified_since,
         }
     }
 }

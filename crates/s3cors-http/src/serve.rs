@@ -129,10 +129,9 @@ pub async fn serve(
                     Body::new(StallTimeout::new(body, idle))
                 }
             });
-            // Boxed, so that a preflight's answer does not move a slot sized for a whole request.
-            Either::Right(Box::pin(
-                crate::layer::respond(app.clone(), req).map(Ok::<_, Infallible>),
-            ))
+            // Boxed, so that a preflight's answer does not move a slot sized for a whole request;
+            // boxed before it is mapped, so that the 3 KB future is moved once, into its box.
+            Either::Right(Box::pin(crate::layer::respond(app.clone(), req)).map(Ok::<_, Infallible>))
         });
         let conn = http
             .clone()
