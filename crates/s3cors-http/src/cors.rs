@@ -39,9 +39,6 @@ pub struct CorsEntry {
     pub values: Vec<RuleValues>,
 }
 
-/// A matched rule's CORS headers, in emission order, without allocating.
-pub type CorsHeaderList = [Option<(HeaderName, HeaderValue)>; 7];
-
 /// Where a CORS header's value comes from.
 #[derive(Debug)]
 enum Fill {
@@ -162,22 +159,23 @@ impl RuleValues {
         RuleValues { cors, preflight }
     }
 
-    /// The CORS headers of a request this rule matched (`cors`), in emission order (at most seven).
-    pub fn headers(&self, cors: CorsHeaders<'_>, origin: Option<&HeaderValue>) -> CorsHeaderList {
-        let mut requested = requested_value(cors);
-        let mut out = CorsHeaderList::default();
-        let values = self.cors.iter().filter_map(|(name, f)| {
+    /// The CORS headers of a request this rule matched, in emission order (at most seven): `origin`
+    /// is the request's `Origin` (echoed, R47), `requested` the decision's
+    /// `Access-Control-Allow-Headers` value ([`requested_value`]). Built as they are inserted, so
+    /// that nothing sized for all seven is kept or moved while the handler runs.
+    pub fn headers<'a>(
+        &'a self,
+        origin: Option<&'a HeaderValue>,
+        mut requested: Option<HeaderValue>,
+    ) -> impl Iterator<Item = (HeaderName, HeaderValue)> + 'a {
+        self.cors.iter().filter_map(move |(name, f)| {
             let v = match f {
                 Fill::Fixed(v) => v.clone(),
                 Fill::Origin => origin?.clone(),
                 Fill::RequestHeaders => requested.take()?,
             };
             Some((name.clone(), v))
-        });
-        for (slot, pair) in out.iter_mut().zip(values) {
-            *slot = Some(pair);
-        }
-        out
+        })
     }
 
     /// The headers of a preflight this rule allowed (`cors`), ids and `Server` included: one copy of
@@ -215,7 +213,7 @@ impl RuleValues {
 
 /// `Access-Control-Allow-Headers`, when the request names headers. The list is built per request; its
 /// buffer becomes the value without a copy.
-fn requested_value(cors: CorsHeaders<'_>) -> Option<HeaderValue> {
+pub(crate) fn requested_value(cors: CorsHeaders<'_>) -> Option<HeaderValue> {
     cors.allow_headers
         .and_then(|v| HeaderValue::from_maybe_shared(bytes::Bytes::from(v)).ok())
 }
@@ -378,8 +376,10 @@ mod tests {
                 .collect();
             let values = &entry.values[cors.rule];
 
-            let actual = values.headers(cors.clone(), Some(&origin));
-            let actual = names_and_values(actual.iter().flatten().map(|(n, v)| (n, v)));
+            let actual: Vec<_> = values
+                .headers(Some(&origin), requested_value(cors.clone()))
+                .collect();
+            let actual = names_and_values(actual.iter().map(|(n, v)| (n, v)));
             assert_eq!(actual, expected, "{r:?} {acrh:?}");
 
             let ids = RequestIds::new();

@@ -16,7 +16,7 @@ use s3cors_proto::endpoint::{locate, virtual_host_bucket};
 use s3cors_proto::{S3Error, S3ErrorCode};
 
 use crate::App;
-use crate::cors::{CorsEntry, CorsHeaderList};
+use crate::cors::{CorsEntry, requested_value};
 use crate::names::{header, host};
 use crate::response::{self, RequestIds};
 use crate::service::handle;
@@ -163,8 +163,12 @@ pub async fn respond(app: Arc<App>, mut req: Request) -> Response {
     // One call, so that the request's future holds one handler's state, not one per branch.
     let mut resp = handle(app, req).await;
     if let Some(cors) = cors {
-        for (name, value) in cors.headers.into_iter().flatten().flatten() {
-            resp.headers_mut().insert(name, value);
+        if let Some(m) = cors.matched
+            && let Some(values) = m.entry.values.get(m.rule)
+        {
+            for (name, value) in values.headers(m.origin.as_ref(), m.requested) {
+                resp.headers_mut().insert(name, value);
+            }
         }
         if let Some(d) = &cors.debug {
             add_debug_header(&mut resp, d, true);
@@ -175,12 +179,22 @@ pub async fn respond(app: Arc<App>, mut req: Request) -> Response {
 
 /// What CORS adds to an actual request with an `Origin`.
 struct ActualCors {
-    /// The matched rule's headers.
-    headers: Option<CorsHeaderList>,
+    /// The rule that matched, whose headers go on the answer.
+    matched: Option<Matched>,
     /// The `--cors-debug` explanation.
     debug: Option<(String, bool)>,
     /// For the request log, when the bucket has a configuration.
     decision: Option<CorsDecision>,
+}
+
+/// The rule an actual request matched, and what its headers echo from the request.
+struct Matched {
+    entry: Arc<CorsEntry>,
+    rule: usize,
+    /// The request's `Origin`.
+    origin: Option<HeaderValue>,
+    /// The decision's `Access-Control-Allow-Headers` value, if any.
+    requested: Option<HeaderValue>,
 }
 
 /// What CORS adds to an actual request with an `Origin`; `None` when the bucket has no configuration
@@ -213,22 +227,27 @@ fn decide_actual(app: &App, req: &Request, origin: &str) -> Option<ActualCors> {
         Some(entry) => entry,
         None => {
             return debug.map(|d| ActualCors {
-                headers: None,
+                matched: None,
                 debug: Some(d),
                 decision: None,
             });
         }
     };
     let state = BucketCors::Configured(&entry.compiled);
-    let headers = s3cors_cors::actual(state, Some(origin), req.method().as_str(), acrm, acrh)
-        .and_then(|cors| Some(entry.values.get(cors.rule)?.headers(cors, h.get(ORIGIN))));
-    let decision = CorsDecision(if headers.is_some() {
+    let matched = s3cors_cors::actual(state, Some(origin), req.method().as_str(), acrm, acrh)
+        .map(|cors| (cors.rule, requested_value(cors)));
+    let decision = CorsDecision(if matched.is_some() {
         "allowed"
     } else {
         "no rule matched"
     });
     Some(ActualCors {
-        headers,
+        matched: matched.map(|(rule, requested)| Matched {
+            entry,
+            rule,
+            origin: h.get(ORIGIN).cloned(),
+            requested,
+        }),
         debug,
         decision: Some(decision),
     })
