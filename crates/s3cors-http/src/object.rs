@@ -143,7 +143,6 @@ fn part_range<S>(value: &str, rec: &ObjectRecordOf<S>) -> Result<Option<ByteRang
 
 /// The request's conditional headers: `If-*`, or for a copy source `x-amz-copy-source-if-*`.
 fn conditions(ctx: &Ctx, copy_source: bool) -> Conditions<'_> {
-    use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE};
     if copy_source {
         Conditions {
             if_match: ctx.header("x-amz-copy-source-if-match"),
@@ -152,31 +151,38 @@ fn conditions(ctx: &Ctx, copy_source: bool) -> Conditions<'_> {
             if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
         }
     } else {
-        // One pass over the request's few headers, in place of four lookups that each hash a name
-        // (these are standard names, compared as enum values). The first of repeated fields counts,
-        // as with a lookup: `found[i]` is set once, to the value if it is visible ASCII.
-        let mut found: [Option<Option<&str>>; 4] = [None; 4];
-        for (name, value) in &ctx.headers {
-            let i = if name == IF_MATCH {
-                0
-            } else if name == IF_NONE_MATCH {
-                1
-            } else if name == IF_MODIFIED_SINCE {
-                2
-            } else if name == IF_UNMODIFIED_SINCE {
-                3
-            } else {
-                continue;
-            };
-            found[i].get_or_insert(value.to_str().ok());
-        }
-        let [if_match, if_none_match, if_modified_since, if_unmodified_since] = found.map(Option::flatten);
-        Conditions {
-            if_match,
-            if_none_match,
-            if_modified_since,
-            if_unmodified_since,
-        }
+        conditions_of(&ctx.headers)
+    }
+}
+
+/// `If-Match`, `If-None-Match`, `If-Modified-Since` and `If-Unmodified-Since`, found in one pass over
+/// the request's few headers in place of four lookups that each hash a name (these are standard
+/// names, compared as enum values). The first of repeated fields counts, as with a lookup, and a
+/// value that is not visible ASCII is absent.
+fn conditions_of(headers: &http::HeaderMap) -> Conditions<'_> {
+    use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE};
+    // `found[i]` is set once, at the field's first occurrence.
+    let mut found: [Option<Option<&str>>; 4] = [None; 4];
+    for (name, value) in headers {
+        let i = if name == IF_MATCH {
+            0
+        } else if name == IF_NONE_MATCH {
+            1
+        } else if name == IF_MODIFIED_SINCE {
+            2
+        } else if name == IF_UNMODIFIED_SINCE {
+            3
+        } else {
+            continue;
+        };
+        found[i].get_or_insert(value.to_str().ok());
+    }
+    let [if_match, if_none_match, if_modified_since, if_unmodified_since] = found.map(Option::flatten);
+    Conditions {
+        if_match,
+        if_none_match,
+        if_modified_since,
+        if_unmodified_since,
     }
 }
 
@@ -500,4 +506,53 @@ pub(crate) fn attributes(ctx: &Ctx) -> Result<Response, S3Error> {
         &s3cors_proto::http::http_date(rec.modified()),
     );
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE};
+    use http::{HeaderMap, HeaderValue};
+
+    /// What four lookups give, the reference for the one pass.
+    fn by_lookup(h: &HeaderMap) -> [Option<&str>; 4] {
+        [IF_MATCH, IF_NONE_MATCH, IF_MODIFIED_SINCE, IF_UNMODIFIED_SINCE]
+            .map(|n| h.get(n).and_then(|v| v.to_str().ok()))
+    }
+
+    #[test]
+    fn conditional_headers_in_one_pass_are_those_a_lookup_finds() {
+        let v = |s: &[u8]| HeaderValue::from_bytes(s).expect("a header value");
+        let mut cases: Vec<HeaderMap> = Vec::new();
+        // None of them, among other headers.
+        let mut h = HeaderMap::new();
+        h.insert(http::header::HOST, v(b"b.localhost"));
+        h.insert(http::header::RANGE, v(b"bytes=0-1"));
+        cases.push(h.clone());
+        // All four.
+        h.insert(IF_MATCH, v(b"\"a\""));
+        h.insert(IF_NONE_MATCH, v(b"\"b\""));
+        h.insert(IF_MODIFIED_SINCE, v(b"Sat, 01 Jan 2000 00:00:00 GMT"));
+        h.insert(IF_UNMODIFIED_SINCE, v(b"Sun, 02 Jan 2000 00:00:00 GMT"));
+        cases.push(h.clone());
+        // Repeated fields: the first counts, also when it is not visible ASCII.
+        h.append(IF_MATCH, v(b"\"second\""));
+        h.insert(IF_NONE_MATCH, v("\"caf\u{e9}\"".as_bytes()));
+        h.append(IF_NONE_MATCH, v(b"\"ascii\""));
+        cases.push(h);
+        for h in &cases {
+            let c = super::conditions_of(h);
+            assert_eq!(
+                [
+                    c.if_match,
+                    c.if_none_match,
+                    c.if_modified_since,
+                    c.if_unmodified_since
+                ],
+                by_lookup(h),
+                "{h:?}"
+            );
+        }
+        let c = super::conditions_of(&cases[2]);
+        assert_eq!((c.if_match, c.if_none_match), (Some("\"a\""), None));
+    }
 }
