@@ -150,7 +150,7 @@ fn preflight_error(e: &PreflightError) -> S3Error {
 /// matches the request's `Origin` added (R58–R65), decided from the request alone with the
 /// configuration in force when it arrived (R66).
 pub async fn respond(app: Arc<App>, mut req: Request) -> Response {
-    let cors = match header(req.headers(), ORIGIN).filter(|o| !o.is_empty()) {
+    let cors = match req.headers().get(ORIGIN).filter(|o| !o.is_empty()) {
         Some(origin) => decide_actual(&app, &req, origin),
         None => None,
     };
@@ -166,7 +166,7 @@ pub async fn respond(app: Arc<App>, mut req: Request) -> Response {
         if let Some(m) = cors.matched
             && let Some(values) = m.entry.values.get(m.rule)
         {
-            for (name, value) in values.headers(m.origin.as_ref(), m.requested) {
+            for (name, value) in values.headers(Some(&m.origin), m.requested) {
                 resp.headers_mut().insert(name, value);
             }
         }
@@ -192,14 +192,15 @@ struct Matched {
     entry: Arc<CorsEntry>,
     rule: usize,
     /// The request's `Origin`.
-    origin: Option<HeaderValue>,
+    origin: HeaderValue,
     /// The decision's `Access-Control-Allow-Headers` value, if any.
     requested: Option<HeaderValue>,
 }
 
 /// What CORS adds to an actual request with an `Origin`; `None` when the bucket has no configuration
 /// and nothing is explained.
-fn decide_actual(app: &App, req: &Request, origin: &str) -> Option<ActualCors> {
+fn decide_actual(app: &App, req: &Request, origin_value: &HeaderValue) -> Option<ActualCors> {
+    let origin = origin_value.to_str().ok()?;
     let located = locate(
         host(req.uri(), req.headers()),
         req.uri().path(),
@@ -245,7 +246,7 @@ fn decide_actual(app: &App, req: &Request, origin: &str) -> Option<ActualCors> {
         matched: matched.map(|(rule, requested)| Matched {
             entry,
             rule,
-            origin: h.get(ORIGIN).cloned(),
+            origin: origin_value.clone(),
             requested,
         }),
         debug,
