@@ -588,10 +588,11 @@ impl Store {
             checksum: new.checksum,
         };
         let _buckets = self.bucket_lock.read();
+        let object = object_key(bucket, key);
         let old = {
             let _key = self.key_lock(bucket, key).lock();
             let checked = self.bucket(bucket).and_then(|_| {
-                let old: Option<ObjectHead> = self.get(&object_key(bucket, key))?;
+                let old: Option<ObjectHead> = self.get(&object)?;
                 cond.check(key, old.as_ref())?;
                 Ok(old)
             });
@@ -604,7 +605,7 @@ impl Store {
                 }
             };
             let mut batch = Batch::default();
-            batch.put(object_key(bucket, key), record::encode(&rec));
+            batch.put(object, record::encode(&rec));
             self.commit(batch)?;
             old
         };
