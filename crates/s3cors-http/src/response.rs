@@ -1,13 +1,12 @@
 //! Building responses: XML documents, S3 errors, request ids, streamed object bodies.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, IntoHeaderName, SERVER};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use s3cors_proto::S3Error;
+use s3cors_store::unique::Unique;
 
 use crate::names::{X_AMZ_ID_2, X_AMZ_REQUEST_ID};
 
@@ -34,23 +33,20 @@ pub struct RequestIds {
     host_id: [u8; 24],
 }
 
-static NEXT: AtomicU64 = AtomicU64::new(0);
-
 impl RequestIds {
     /// Fresh ids: unique within the process, unpredictable across processes.
     pub fn new() -> Self {
-        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        let seed = *SEED.get_or_init(rand::random::<u64>);
-        Self::of(seed, NEXT.fetch_add(1, Ordering::Relaxed))
+        Self::of(Unique::next())
     }
 
-    /// The ids of the `n`th request of a process seeded with `seed`: the request id mixes the two,
-    /// the host id is their 16 bytes in base64, written from tables (the `base64` engine's setup
-    /// cost more than the encoding, on every request).
-    fn of(seed: u64, n: u64) -> Self {
+    /// The ids of one of the process's unique numbers: the request id is its mix of seed and counter,
+    /// the host id their 16 bytes in base64, written from tables (the `base64` engine's setup cost
+    /// more than the encoding, on every request).
+    fn of(u: Unique) -> Self {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mixed = seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let Unique { seed, n } = u;
+        let mixed = u.mixed();
         let mut request_id = [0u8; 16];
         for (i, b) in request_id.iter_mut().enumerate() {
             *b = HEX[((mixed >> (60 - 4 * i)) & 0xF) as usize];
@@ -171,6 +167,7 @@ pub fn bytes(b: Bytes) -> Body {
 #[cfg(test)]
 mod tests {
     use super::RequestIds;
+    use s3cors_store::unique::Unique;
 
     #[test]
     fn host_id_is_the_base64_of_seed_and_sequence() {
@@ -178,7 +175,7 @@ mod tests {
         let samples = [0, 1, 0xFF, 0x0123_4567_89AB_CDEF, u64::MAX - 1, u64::MAX];
         for seed in samples {
             for n in samples {
-                let ids = RequestIds::of(seed, n);
+                let ids = RequestIds::of(Unique { seed, n });
                 let raw = [seed.to_be_bytes(), n.to_be_bytes()].concat();
                 let expected = base64::engine::general_purpose::STANDARD.encode(raw);
                 assert_eq!(ids.host_id(), expected, "seed {seed:#x}, n {n}");

@@ -11,6 +11,7 @@ pub mod kv;
 pub mod list;
 pub mod record;
 mod store;
+pub mod unique;
 
 pub use blob::{BlobReader, BlobWriter};
 pub use error::{Result, StoreError};
